@@ -1,0 +1,76 @@
+import type { JsonWebKey } from 'node:crypto';
+import type { JwtAlgorithm } from './authz.constants';
+import type { ClaimMapping, ClaimPresetName } from './identity/claim-mapping';
+import type { PolicyDocuments } from './policy/policy-document';
+
+/** A JSON Web Key Set, as served by an identity provider's `jwks_uri`. */
+export interface JsonWebKeySet {
+  keys: JsonWebKey[];
+}
+
+/**
+ * Options of {@link AuthzModule}. Validated once at start; a wrong value stops the app with a message
+ * that names the option.
+ *
+ * @example
+ * AuthzModule.forRoot({
+ *   issuer: 'https://login.example.com/',
+ *   audience: 'notes-api',
+ *   defaultPolicy: 'note',
+ *   policies: { note: { roles: { reader: ['CanRead'] }, subjects: { susan: { roles: ['reader'] } } } },
+ * })
+ */
+export interface AuthzModuleOptions {
+  /** Expected `iss`, compared exactly (no trailing-slash leniency). Required. */
+  issuer: string;
+  /** This API's identifier(s); a token's `aud` must contain one of them. Required, never empty. */
+  audience: string | string[];
+  /** Where the provider's keys are. Default: `jwks_uri` from `${issuer}/.well-known/openid-configuration`. */
+  jwksUri?: string;
+  /** A fixed key set instead of fetching one (air-gapped deployments, the testing kit). Excludes `jwksUri`. */
+  jwks?: JsonWebKeySet;
+  /** Allowed `alg` values, compared case-sensitively. Default `['RS256']`. */
+  algorithms?: JwtAlgorithm[];
+  /** Leeway in seconds for `exp`, `nbf` and `iat`. Default 30, at most 300. */
+  clockTolerance?: number;
+  /** Refuse tokens older than this many seconds (by `iat`, which then becomes required). Default: no limit. */
+  maxTokenAge?: number;
+  /** Claims every token must carry besides `iss`, `aud`, `exp`, `sub` (e.g. `['jti', 'client_id']`). */
+  requiredClaims?: string[];
+  /**
+   * Require the RFC 9068 token type `at+jwt` in the header (case-insensitive, `application/` prefix allowed).
+   * Default `false`, because many providers still send `JWT`; the audience check refuses ID tokens either way.
+   */
+  requireAccessTokenType?: boolean;
+  /** Where scopes, identity roles and the client id live in the claims: a preset name or a mapping. Default `'default'`. */
+  claims?: ClaimPresetName | ClaimMapping;
+  /** Policy for routes with `@Permissions()` but no `@Policy()`. */
+  defaultPolicy?: string;
+  /** Data of the default `PolicyService`: per policy, roles, subject grants and identity-role mapping. */
+  policies?: PolicyDocuments;
+  /** `realm` of the `WWW-Authenticate` challenge. Default: the first audience. */
+  realm?: string;
+  /**
+   * Accept `?access_token=` (RFC 6750 §2.3). Default `false`: query tokens end up in logs and browser history.
+   * Relaxes a rule; see docs/security.md.
+   */
+  allowQueryToken?: boolean;
+  /** How long one JWKS or discovery download may take, in ms. Default 5000. */
+  jwksTimeoutMs?: number;
+  /** Least time between two downloads caused by unknown `kid`s, in ms. Default 30000. */
+  jwksCooldownMs?: number;
+  /** After this many ms the key set is downloaded again, so a key removed at the provider stops being trusted. Default 600000. */
+  jwksMaxAgeMs?: number;
+  /** A PolicyService decision that takes longer than this many ms fails closed with 503. Default 5000. */
+  policyTimeoutMs?: number;
+  /**
+   * Remember verified tokens (keyed by the exact token bytes) so a repeated token skips the signature check.
+   * `exp`/`nbf` are rechecked on every use. Default `{ maxEntries: 10000, maxAgeMs: 300000 }`; `false` turns it off.
+   */
+  verifiedTokenCache?: false | { maxEntries?: number; maxAgeMs?: number };
+  /**
+   * Remember PolicyService decisions per (policy, subject, identity roles, permission).
+   * Default `{ maxEntries: 10000, ttlMs: 5000 }`; `false` turns it off.
+   */
+  decisionCache?: false | { maxEntries?: number; ttlMs?: number };
+}

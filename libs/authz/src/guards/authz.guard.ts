@@ -1,0 +1,130 @@
+import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import type { AuthzConfig } from '../authz.config';
+import {
+  AuthzException,
+  InsufficientScopeException,
+  PermissionDeniedException,
+  PolicyUnavailableException,
+  UnsupportedContextException,
+} from '../authz.exceptions';
+import { AUTHZ_CONFIG } from '../authz.tokens';
+import { extractBearerToken, type BearerRequest } from '../http/bearer-token';
+import { refusalHeaders } from '../http/challenge';
+import type { AuthzIdentity } from '../identity/identity';
+import { toIdentity } from '../identity/identity-mapper';
+import { TokenVerifier } from '../jwt/token-verifier';
+import { PolicyService } from '../policy/policy.service';
+import { readRouteRequirements, type RouteRequirements } from './route-requirements';
+
+/**
+ * Deny-by-default guard: a route passes only if it is `@Public()`, or if its bearer token verifies, carries the
+ * required scopes, and the PolicyService grants the required permissions. The identity is then on
+ * `request.user` (see `@CurrentIdentity()`). Refusals follow RFC 6750 (see docs/security.md).
+ *
+ * Subclass it to change a step: override `authenticate`, `checkScopes` or `checkPermissions`.
+ *
+ * @example
+ * // app.module.ts: protect every route of the app
+ * providers: [{ provide: APP_GUARD, useClass: AuthzGuard }]
+ */
+@Injectable()
+export class AuthzGuard implements CanActivate {
+  protected readonly logger = new Logger('AuthzGuard');
+  // Decorators are read once per route (handler and controller: an inherited handler can serve two controllers).
+  private readonly routes = new WeakMap<Function, WeakMap<Function, RouteRequirements>>();
+
+  constructor(
+    protected readonly reflector: Reflector,
+    @Inject(AUTHZ_CONFIG) protected readonly config: AuthzConfig,
+    protected readonly verifier: TokenVerifier,
+    protected readonly policies: PolicyService,
+    protected readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    // Other transports are not supported yet: deny rather than let them through unchecked.
+    if (context.getType() !== 'http') throw new UnsupportedContextException(context.getType());
+    const route = this.requirementsOf(context);
+    if (route.isPublic) return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<BearerRequest & { user?: AuthzIdentity }>();
+    try {
+      const identity = await this.authenticate(request);
+      this.checkScopes(route, identity);
+      await this.checkPermissions(route, identity);
+      request.user = identity;
+      return true;
+    } catch (error) {
+      if (error instanceof AuthzException) this.setRefusalHeaders(http.getResponse(), error);
+      throw error;
+    }
+  }
+
+  /** Finds and verifies the bearer token and maps its claims to an identity. */
+  protected async authenticate(request: BearerRequest): Promise<AuthzIdentity> {
+    const token = extractBearerToken(request, this.config.allowQueryToken);
+    const claims = await this.verifier.verify(token);
+    return toIdentity(claims, this.config.claims);
+  }
+
+  /** Throws 403 `insufficient_scope` for the first scope group the identity does not satisfy. */
+  protected checkScopes(route: RouteRequirements, identity: AuthzIdentity): void {
+    for (const group of route.scopes) {
+      const missing = group.names.filter((scope) => !identity.scopes.includes(scope));
+      if (group.mode === 'all' && missing.length > 0) {
+        throw new InsufficientScopeException(group.names, `The token lacks the scope(s): ${missing.join(' ')}`);
+      }
+      if (group.mode === 'any' && missing.length === group.names.length) {
+        throw new InsufficientScopeException(group.names, `The token has none of the scopes: ${group.names.join(' ')}`);
+      }
+    }
+  }
+
+  /** Asks the PolicyService; 403 naming the missing permissions, 503 if it fails or exceeds `policyTimeoutMs`. */
+  protected async checkPermissions(route: RouteRequirements, identity: AuthzIdentity): Promise<void> {
+    if (route.permissions.length === 0) return;
+    const policy = route.policy!;
+    const needed = [...new Set(route.permissions.flatMap((group) => group.names))];
+    let granted: boolean[];
+    try {
+      granted = await this.withTimeout(Promise.all(needed.map((permission) => this.policies.hasPermission(policy, identity, permission))), policy);
+    } catch (error) {
+      this.logger.error(`PolicyService failed for policy '${policy}', subject '${identity.subject}'; denying with 503`, (error as Error)?.stack ?? String(error));
+      throw new PolicyUnavailableException(policy);
+    }
+    const held = new Set(needed.filter((_, index) => granted[index] === true));
+    for (const group of route.permissions) {
+      const missing = group.names.filter((permission) => !held.has(permission));
+      if (group.mode === 'all' ? missing.length > 0 : missing.length === group.names.length) {
+        throw new PermissionDeniedException(policy, missing, group.mode);
+      }
+    }
+  }
+
+  private requirementsOf(context: ExecutionContext): RouteRequirements {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byController = this.routes.get(handler);
+    if (!byController) this.routes.set(handler, (byController = new WeakMap()));
+    let route = byController.get(controller);
+    if (!route) {
+      route = readRouteRequirements(this.reflector, handler, controller, this.config.defaultPolicy);
+      byController.set(controller, route);
+    }
+    return route;
+  }
+
+  private withTimeout<T>(decision: Promise<T>, policy: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`policy '${policy}' gave no answer within ${this.config.policyTimeoutMs} ms`)), this.config.policyTimeoutMs);
+    });
+    return Promise.race([decision, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private setRefusalHeaders(response: unknown, error: AuthzException): void {
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries(refusalHeaders(error, this.config.realm))) adapter.setHeader(response, name, value);
+  }
+}

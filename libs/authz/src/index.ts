@@ -1,0 +1,41 @@
+export { AuthzModule } from './authz.module';
+export type { AuthzModuleExtras } from './authz.module-definition';
+export type { AuthzModuleOptions, JsonWebKeySet } from './authz.options';
+export type { AuthzConfig } from './authz.config';
+export { AUTHZ_CONFIG } from './authz.tokens';
+export { SUPPORTED_ALGORITHMS, type JwtAlgorithm } from './authz.constants';
+export {
+  AuthzConfigurationError,
+  AuthzException,
+  InsufficientScopeException,
+  InvalidRequestException,
+  InvalidTokenException,
+  KeySetUnavailableException,
+  MissingCredentialsException,
+  PermissionDeniedException,
+  PolicyUnavailableException,
+  UnsupportedContextException,
+  type BearerErrorCode,
+} from './authz.exceptions';
+
+export { Public } from './decorators/public.decorator';
+export { Scopes } from './decorators/scopes.decorator';
+export { Permissions } from './decorators/permissions.decorator';
+export { Policy } from './decorators/policy.decorator';
+export { CurrentIdentity } from './decorators/current-identity.decorator';
+export type { RequirementGroup } from './decorators/requirement';
+
+export { AuthzGuard } from './guards/authz.guard';
+export type { RouteRequirements } from './guards/route-requirements';
+
+export type { AuthzIdentity } from './identity/identity';
+export { ClaimPresets, type ClaimMapping, type ClaimPath, type ClaimPresetName } from './identity/claim-mapping';
+
+export { KeySet } from './jwt/key-set';
+export { TokenVerifier } from './jwt/token-verifier';
+export type { VerifiedClaims } from './jwt/verified-claims';
+
+export { PolicyService } from './policy/policy.service';
+export { DefaultPolicyService, UnknownPolicyError } from './policy/default-policy.service';
+export { PolicyStore, InMemoryPolicyStore, type PolicyChangeListener } from './policy/policy-store';
+export { ALL_PERMISSIONS, type PolicyDocument, type PolicyDocuments, type SubjectGrants } from './policy/policy-document';

@@ -1,0 +1,151 @@
+import type { KeyObject } from 'node:crypto';
+import type { AuthzConfig } from '../authz.config';
+import type { JwtAlgorithm } from '../authz.constants';
+import { InvalidTokenException } from '../authz.exceptions';
+import { BoundedCache } from '../cache/bounded-cache';
+import { deepFreeze } from '../deep-freeze';
+import { verifySignature } from './algorithms';
+import type { KeySet } from './key-set';
+import type { VerifiedClaims } from './verified-claims';
+
+/** Tokens longer than this are refused before any parsing. */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+const MAX_KID_LENGTH = 256;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const ACCESS_TOKEN_TYPE = /^(application\/)?at\+jwt$/i;
+
+interface Remembered {
+  readonly claims: VerifiedClaims;
+  readonly key: KeyObject;
+}
+
+/**
+ * Verifies a compact JWS access token against the configured issuer, audience, algorithms and key set, by the
+ * rules of RFC 8725 and RFC 9068 (see docs/security.md). Every refusal is an {@link InvalidTokenException}
+ * with a fixed description that never echoes token content.
+ *
+ * A verified token is remembered by its exact bytes (bounded count and age); a remembered token still has
+ * `exp`/`nbf` checked on every use and is forgotten once its key leaves the key set. Failures are never remembered.
+ */
+export class TokenVerifier {
+  private readonly remembered?: BoundedCache<string, Remembered>;
+  private readonly rememberMs: number;
+
+  constructor(
+    private readonly config: AuthzConfig,
+    private readonly keys: KeySet,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.rememberMs = config.verifiedTokenCache ? config.verifiedTokenCache.maxAgeMs : 0;
+    if (config.verifiedTokenCache) this.remembered = new BoundedCache(config.verifiedTokenCache.maxEntries, now);
+  }
+
+  /** Number of remembered verifications (bounded by `verifiedTokenCache.maxEntries`). */
+  get rememberedCount(): number {
+    return this.remembered?.size ?? 0;
+  }
+
+  async verify(token: string): Promise<VerifiedClaims> {
+    const hit = this.remembered?.get(token);
+    if (hit) {
+      if (this.keys.isCurrent(hit.key)) {
+        this.checkTimes(hit.claims, this.now() / 1000);
+        return hit.claims;
+      }
+      this.remembered!.delete(token);
+    }
+
+    if (token.length > MAX_TOKEN_LENGTH) invalid('The token is too long');
+    const parts = token.split('.');
+    if (parts.length !== 3) invalid('The token is not a compact JWS (three base64url parts)');
+    const [encodedHeader, encodedPayload, encodedSignature] = parts;
+    if (!BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload) || !BASE64URL.test(encodedSignature)) {
+      invalid('The token is not a compact JWS (three base64url parts)');
+    }
+
+    const header = decodeJsonObject(encodedHeader, 'header');
+    const alg = this.checkHeader(header);
+
+    const key = await this.keys.keyFor(header.kid as string | undefined, alg);
+    if (!verifySignature(alg, key, `${encodedHeader}.${encodedPayload}`, Buffer.from(encodedSignature, 'base64url'))) {
+      invalid('The token signature is invalid');
+    }
+
+    // The payload is parsed only once the signature holds: unsigned input never reaches JSON.parse or the claims.
+    const claims = this.checkClaims(decodeJsonObject(encodedPayload, 'payload'));
+    // Never remember longer than the token lives, nor longer than the configured age.
+    const ttlMs = Math.min(this.rememberMs, claims.exp * 1000 - this.now());
+    if (this.remembered && ttlMs > 0) this.remembered.set(token, { claims, key }, ttlMs);
+    return claims;
+  }
+
+  private checkHeader(header: Record<string, unknown>): JwtAlgorithm {
+    const alg = header.alg;
+    // Case-sensitive membership: 'none', 'None', 'HS256' or 'rs256' are never in the allow-list.
+    if (typeof alg !== 'string' || !(this.config.algorithms as readonly string[]).includes(alg)) {
+      invalid('The token algorithm is not allowed');
+    }
+    // No extension is implemented, so any critical one must be refused (RFC 7515 §4.1.11).
+    if (header.crit !== undefined) invalid('The token names critical header extensions that are not supported');
+    const kid = header.kid;
+    if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {
+      invalid('The token kid is malformed');
+    }
+    if (this.config.requireAccessTokenType && (typeof header.typ !== 'string' || !ACCESS_TOKEN_TYPE.test(header.typ))) {
+      invalid('The token is not an access token (typ must be at+jwt)');
+    }
+    // jwk, jku, x5u and x5c are ignored on purpose: keys come only from the configured key set.
+    return alg as JwtAlgorithm;
+  }
+
+  private checkClaims(payload: Record<string, unknown>): VerifiedClaims {
+    const { iss, sub, aud, exp, nbf, iat } = payload;
+    if (iss !== this.config.issuer) invalid('The token issuer is not trusted');
+    const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+    if (!audiences.some((entry) => typeof entry === 'string' && this.config.audiences.includes(entry))) {
+      invalid('The token audience is not this API');
+    }
+    if (typeof sub !== 'string' || sub === '') invalid('The token has no subject (sub)');
+    if (!isNumericDate(exp)) invalid('The token has no valid expiry (exp)');
+    if (nbf !== undefined && !isNumericDate(nbf)) invalid('The token nbf is not a number');
+    if (iat !== undefined && !isNumericDate(iat)) invalid('The token iat is not a number');
+    for (const claim of this.config.requiredClaims) {
+      if (payload[claim] === undefined || payload[claim] === null) invalid('The token lacks a required claim');
+    }
+    const nowSeconds = this.now() / 1000;
+    const tolerance = this.config.clockTolerance;
+    if (typeof iat === 'number' && iat > nowSeconds + tolerance) invalid('The token was issued in the future (iat)');
+    if (this.config.maxTokenAge !== undefined) {
+      if (typeof iat !== 'number') invalid('The token has no issue time (iat)');
+      if (nowSeconds - iat > this.config.maxTokenAge + tolerance) invalid('The token is too old (iat)');
+    }
+    const claims = deepFreeze(payload) as unknown as VerifiedClaims;
+    this.checkTimes(claims, nowSeconds);
+    return claims;
+  }
+
+  private checkTimes(claims: VerifiedClaims, nowSeconds: number): void {
+    const tolerance = this.config.clockTolerance;
+    if (claims.exp <= nowSeconds - tolerance) invalid('The token has expired');
+    if (claims.nbf !== undefined && claims.nbf > nowSeconds + tolerance) invalid('The token is not valid yet (nbf)');
+  }
+}
+
+function invalid(description: string): never {
+  throw new InvalidTokenException(description);
+}
+
+function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    invalid(`The token ${part} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(`The token ${part} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}

@@ -1,0 +1,10 @@
+/** The payload of a token that passed every check: the registered claims are present and typed. */
+export interface VerifiedClaims {
+  readonly iss: string;
+  readonly sub: string;
+  readonly aud: string | readonly string[];
+  readonly exp: number;
+  readonly nbf?: number;
+  readonly iat?: number;
+  readonly [claim: string]: unknown;
+}

@@ -1,0 +1,38 @@
+import type { AuthzIdentity } from '../identity/identity';
+
+/**
+ * Answers "given this policy, this identity and this permission: allowed?". The abstract class is its own
+ * injection token: provide your implementation with `{ provide: PolicyService, useClass: MyPolicyService }`
+ * (or the module's `policyService` option), and replace it in tests with `overrideProvider(PolicyService)`.
+ *
+ * Implementations may throw when they cannot decide (database down, remote server unreachable): the guard
+ * then answers 503 and never allows.
+ *
+ * @example
+ * \@Injectable()
+ * export class RemotePolicyService extends PolicyService {
+ *   async hasPermission(policy: string, identity: AuthzIdentity, permission: string) {
+ *     const res = await fetch(`${base}/check`, { method: 'POST', body: JSON.stringify({ policy, subject: identity.subject, permission }) });
+ *     if (!res.ok) throw new Error(`policy server answered ${res.status}`);
+ *     return (await res.json()).allowed === true;
+ *   }
+ * }
+ */
+export abstract class PolicyService {
+  /** Whether `identity` holds `permission` in `policy`. */
+  abstract hasPermission(policy: string, identity: AuthzIdentity, permission: string): Promise<boolean>;
+
+  /**
+   * Which of `permissions` the identity holds in `policy`: the batch form for business code that filters
+   * (e.g. show confidential notes only to holders of `CanReadConfidentialNotes`). Override it when your
+   * backend can answer many permissions in one call.
+   *
+   * @example
+   * const held = await policies.permissionsOf('note', identity, ['CanReadConfidentialNotes', 'CanModerate']);
+   * if (held.has('CanModerate')) { ... }
+   */
+  async permissionsOf(policy: string, identity: AuthzIdentity, permissions: readonly string[]): Promise<ReadonlySet<string>> {
+    const answers = await Promise.all(permissions.map((permission) => this.hasPermission(policy, identity, permission)));
+    return new Set(permissions.filter((_, index) => answers[index]));
+  }
+}

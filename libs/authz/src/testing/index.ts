@@ -1,0 +1,1 @@
+export { TestTokenIssuer, type TestTokenClaims } from './test-token-issuer';

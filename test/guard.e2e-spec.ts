@@ -1,0 +1,228 @@
+import type { INestApplication } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import request from 'supertest';
+import { AuthzGuard, AuthzModule, PolicyService, type AuthzIdentity } from 'nestjs-authz';
+import { ADAPTERS, createApp } from './support/app';
+import { JwksServer } from './support/jwks-server';
+import { claims, makeKey, signJws } from './support/signing';
+import { AdminFixtureController, FixtureController, fixturePolicies } from './fixtures/notes-fixture.controller';
+
+const AUDIENCE = 'notes-api';
+const key = makeKey('key-1');
+const otherKey = makeKey('key-1');
+
+describe.each(ADAPTERS)('AuthzGuard over HTTP (%s)', (adapter) => {
+  let jwks: JwksServer;
+  let app: INestApplication;
+  let issuer: string;
+  const token = (overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
+    signJws({ alg: 'RS256', typ: 'at+jwt', kid: key.kid, ...header }, claims(issuer, AUDIENCE, overrides), key.privateKey);
+  const get = (path: string) => request(app.getHttpServer()).get(path);
+
+  beforeAll(async () => {
+    jwks = await new JwksServer().start();
+    jwks.keys = [key.jwk];
+    issuer = jwks.issuer;
+    app = await createApp(adapter, {
+      imports: [AuthzModule.forRoot({ issuer, audience: AUDIENCE, defaultPolicy: 'note', policies: fixturePolicies })],
+      controllers: [FixtureController, AdminFixtureController],
+      providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],
+    });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await jwks.stop();
+  });
+
+  describe('when the route is public', () => {
+    it('should answer without a token', async () => {
+      await get('/public').expect(200, { ok: true });
+    });
+
+    it('should not look at a broken token', async () => {
+      await get('/public').set('Authorization', 'Bearer not-a-token').expect(200);
+    });
+  });
+
+  describe('when no credentials are sent', () => {
+    it('should answer 401 with a challenge and no error code', async () => {
+      const res = await get('/authenticated').expect(401);
+      expect(res.headers['www-authenticate']).toBe(`Bearer realm="${AUDIENCE}"`);
+    });
+
+    it('should treat another scheme (Basic) as no bearer credentials', async () => {
+      const res = await get('/authenticated').set('Authorization', 'Basic dXNlcjpwYXNz').expect(401);
+      expect(res.headers['www-authenticate']).toBe(`Bearer realm="${AUDIENCE}"`);
+    });
+  });
+
+  describe('when the token is valid', () => {
+    it('should hand the handler the identity (discovering the JWKS from the issuer)', async () => {
+      const res = await get('/authenticated').auth(token({ roles: ['notes-admin'] }), { type: 'bearer' }).expect(200);
+      expect(res.body).toEqual({ subject: 'susan', scopes: ['notes:read', 'notes:write'], roles: ['notes-admin'], clientId: 'notes-cli' });
+      expect(jwks.discoveryRequests).toBe(1);
+    });
+
+    it('should accept the Bearer scheme in any case', async () => {
+      await get('/authenticated').set('Authorization', `bEaReR ${token()}`).expect(200);
+    });
+
+    it('should accept an audience list that contains ours', async () => {
+      await get('/authenticated').auth(token({ aud: ['other-api', AUDIENCE] }), { type: 'bearer' }).expect(200);
+    });
+  });
+
+  describe.each([
+    ['a bad signature', () => signJws({ alg: 'RS256', kid: key.kid }, claims(issuer, AUDIENCE), otherKey.privateKey)],
+    ['an expired token', () => token({ exp: Math.floor(Date.now() / 1000) - 120 })],
+    ['a token not yet valid', () => token({ nbf: Math.floor(Date.now() / 1000) + 3600 })],
+    ['a wrong issuer', () => token({ iss: 'https://evil.example/' })],
+    ['an issuer without its trailing slash', () => token({ iss: issuer.replace(/\/$/, '') })],
+    ['a wrong audience', () => token({ aud: 'other-api' })],
+    ['a malformed token', () => 'abc.def'],
+    ['a disallowed algorithm', () => signJws({ alg: 'PS256', kid: key.kid }, claims(issuer, AUDIENCE), key.privateKey)],
+    ['alg none', () => signJws({ alg: 'none', kid: key.kid }, claims(issuer, AUDIENCE), Buffer.alloc(0))],
+  ])('when the token has %s', (_case, make) => {
+    it('should answer 401 invalid_token with a safe description', async () => {
+      const res = await get('/authenticated').auth(make(), { type: 'bearer' }).expect(401);
+      expect(res.headers['www-authenticate']).toMatch(new RegExp(`^Bearer realm="${AUDIENCE}", error="invalid_token", error_description="[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]+"$`));
+      expect(res.body.statusCode).toBe(401);
+    });
+  });
+
+  describe('when the request is malformed', () => {
+    it.each([
+      ['trailing junk', (t: string) => `Bearer ${t} junk`],
+      ['two credentials', (t: string) => `Bearer ${t}, Bearer ${t}`],
+      ['a scheme without a token', () => 'Bearer'],
+      ['a token with spaces inside', (t: string) => `Bearer ${t.slice(0, 20)} ${t.slice(20)}`],
+    ])('should answer 400 invalid_request for %s', async (_case, header) => {
+      const res = await get('/authenticated').set('Authorization', header(token())).expect(400);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="notes-api", error="invalid_request", error_description="[^"]+"$/);
+    });
+
+    it('should answer 400 invalid_request for a token in header and query', async () => {
+      const t = token();
+      const res = await get(`/authenticated?access_token=${t}`).auth(t, { type: 'bearer' }).expect(400);
+      expect(res.headers['www-authenticate']).toContain('error="invalid_request"');
+    });
+
+    it('should refuse a query-string token when query tokens are not enabled', async () => {
+      const res = await get(`/authenticated?access_token=${token()}`).expect(400);
+      expect(res.headers['www-authenticate']).toContain('error="invalid_request"');
+    });
+  });
+
+  describe('when scopes are required', () => {
+    it('should answer 403 insufficient_scope naming the required scope', async () => {
+      const res = await get('/notes').auth(token({ scope: 'notes:write' }), { type: 'bearer' }).expect(403);
+      expect(res.headers['www-authenticate']).toBe(
+        `Bearer realm="${AUDIENCE}", error="insufficient_scope", error_description="The token lacks the scope(s): notes:read", scope="notes:read"`,
+      );
+    });
+
+    it('should compare scopes exactly (no prefix, no case folding)', async () => {
+      await get('/notes').auth(token({ scope: 'notes:readx NOTES:READ' }), { type: 'bearer' }).expect(403);
+    });
+
+    it('should require every scope of @Scopes(a, b)', async () => {
+      await get('/both-scopes').auth(token({ scope: 'notes:read' }), { type: 'bearer' }).expect(403);
+      await get('/both-scopes').auth(token({ scope: 'notes:read notes:write' }), { type: 'bearer' }).expect(200);
+    });
+
+    it('should accept any scope of @Scopes.anyOf(a, b) and list them all when none is held', async () => {
+      await request(app.getHttpServer()).post('/any-scope').auth(token({ sub: 'bob', scope: 'notes:admin' }), { type: 'bearer' }).expect(201);
+      const res = await request(app.getHttpServer()).post('/any-scope').auth(token({ scope: 'notes:read' }), { type: 'bearer' }).expect(403);
+      expect(res.headers['www-authenticate']).toContain('scope="notes:write notes:admin"');
+    });
+
+    it('should read scopes from an scp list too', async () => {
+      await get('/notes').auth(token({ scope: undefined, scp: ['notes:read'] }), { type: 'bearer' }).expect(200);
+    });
+  });
+
+  describe('when permissions are required', () => {
+    it('should allow a subject the policy grants', async () => {
+      await get('/notes').auth(token({ sub: 'susan' }), { type: 'bearer' }).expect(200, { subject: 'susan' });
+    });
+
+    it('should answer 403 naming the policy and missing permission, without a bearer error code', async () => {
+      const res = await get('/notes').auth(token({ sub: 'bob' }), { type: 'bearer' }).expect(403);
+      expect(res.body).toMatchObject({ statusCode: 403, policy: 'note', missingPermissions: ['CanRead'] });
+      expect(res.headers['www-authenticate']).toBeUndefined();
+    });
+
+    it('should map identity roles from the token to policy roles', async () => {
+      await get('/notes').auth(token({ sub: 'carol', roles: ['notes-admin'] }), { type: 'bearer' }).expect(200);
+    });
+
+    it('should require every permission of @Permissions(a, b)', async () => {
+      const res = await request(app.getHttpServer()).delete('/all-permissions').auth(token({ sub: 'susan' }), { type: 'bearer' }).expect(403);
+      expect(res.body.missingPermissions).toEqual(['CanDelete']);
+      await request(app.getHttpServer()).delete('/all-permissions').auth(token({ sub: 'carol', roles: ['notes-admin'] }), { type: 'bearer' }).expect(200);
+    });
+
+    it('should accept any permission of @Permissions.anyOf(a, b)', async () => {
+      await get('/any-permission').auth(token({ sub: 'dave' }), { type: 'bearer' }).expect(200);
+      const res = await get('/any-permission').auth(token({ sub: 'alice' }), { type: 'bearer' }).expect(403);
+      expect(res.body.missingPermissions).toEqual(['CanDelete', 'CanModerate']);
+    });
+  });
+
+  describe('when class and handler both declare requirements', () => {
+    it('should require the class scope on every handler', async () => {
+      await get('/admin/stats').auth(token({ scope: 'reports' }), { type: 'bearer' }).expect(403);
+      await get('/admin/stats').auth(token({ scope: 'admin' }), { type: 'bearer' }).expect(200);
+    });
+
+    it('should require class and handler scopes together', async () => {
+      await get('/admin/reports').auth(token({ scope: 'admin' }), { type: 'bearer' }).expect(403);
+      await get('/admin/reports').auth(token({ scope: 'reports' }), { type: 'bearer' }).expect(403);
+      await get('/admin/reports').auth(token({ scope: 'admin audit' }), { type: 'bearer' }).expect(200);
+    });
+
+    it('should check permissions in the class policy, and let a handler @Policy win', async () => {
+      await get('/admin/reports').auth(token({ sub: 'alice', scope: 'admin audit' }), { type: 'bearer' }).expect(403);
+      await get('/admin/note-policy').auth(token({ sub: 'alice', scope: 'admin' }), { type: 'bearer' }).expect(200);
+    });
+  });
+});
+
+describe.each(ADAPTERS)('AuthzGuard when the PolicyService fails (%s)', (adapter) => {
+  class BrokenPolicy extends PolicyService {
+    async hasPermission(_policy: string, identity: AuthzIdentity): Promise<boolean> {
+      if (identity.subject === 'slow') return new Promise<boolean>(() => undefined);
+      throw new Error('policy database unreachable');
+    }
+  }
+  let jwks: JwksServer;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    jwks = await new JwksServer().start();
+    jwks.keys = [key.jwk];
+    app = await createApp(adapter, {
+      imports: [AuthzModule.forRoot({ issuer: jwks.issuer, audience: AUDIENCE, jwksUri: jwks.jwksUri, defaultPolicy: 'note', policyService: BrokenPolicy, policyTimeoutMs: 50 })],
+      controllers: [FixtureController],
+      providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],
+    });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await jwks.stop();
+  });
+
+  it('should answer 503 and deny when the service throws', async () => {
+    const t = signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE), key.privateKey);
+    const res = await request(app.getHttpServer()).get('/notes').auth(t, { type: 'bearer' }).expect(503);
+    expect(res.body.message).toContain("Policy 'note'");
+    expect(jwks.discoveryRequests).toBe(0);
+  });
+
+  it('should answer 503 when the service exceeds policyTimeoutMs', async () => {
+    const t = signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE, { sub: 'slow' }), key.privateKey);
+    await request(app.getHttpServer()).get('/notes').auth(t, { type: 'bearer' }).expect(503);
+  });
+});
