@@ -1,0 +1,128 @@
+import { Reflector } from '@nestjs/core';
+import { AuthzConfigurationError } from '../authz.exceptions';
+import { Permissions } from '../decorators/permissions.decorator';
+import { Policy } from '../decorators/policy.decorator';
+import { Public } from '../decorators/public.decorator';
+import { Scopes } from '../decorators/scopes.decorator';
+import { readRouteRequirements } from './route-requirements';
+
+const reflector = new Reflector();
+const read = (controller: Function, method: string, defaultPolicy?: string) =>
+  readRouteRequirements(reflector, controller.prototype[method], controller, defaultPolicy);
+
+describe('readRouteRequirements', () => {
+  describe('when a route declares nothing', () => {
+    it('should be protected with no scope or permission groups', () => {
+      class Controller {
+        handler() {}
+      }
+      expect(read(Controller, 'handler')).toEqual({ isPublic: false, scopes: [], permissions: [], policy: undefined });
+    });
+  });
+
+  describe('when class and handler both declare scopes and permissions', () => {
+    @Scopes('notes:read')
+    @Permissions('CanRead')
+    @Policy('note')
+    class Controller {
+      @Scopes.anyOf('notes:write', 'notes:admin')
+      @Permissions.anyOf('CanWrite', 'CanModerate')
+      handler() {}
+    }
+
+    it('should add the handler groups to the class groups, handler first', () => {
+      const route = read(Controller, 'handler');
+      expect(route.scopes).toEqual([
+        { mode: 'any', names: ['notes:write', 'notes:admin'] },
+        { mode: 'all', names: ['notes:read'] },
+      ]);
+      expect(route.permissions).toEqual([
+        { mode: 'any', names: ['CanWrite', 'CanModerate'] },
+        { mode: 'all', names: ['CanRead'] },
+      ]);
+    });
+
+    it('should return a frozen result', () => {
+      expect(Object.isFrozen(read(Controller, 'handler'))).toBe(true);
+    });
+  });
+
+  describe('when choosing the policy', () => {
+    @Policy('admin')
+    class Controller {
+      @Policy('note')
+      @Permissions('CanRead')
+      handlerPolicy() {}
+
+      @Permissions('ViewReports')
+      classPolicy() {}
+    }
+
+    class Plain {
+      @Permissions('CanRead')
+      handler() {}
+    }
+
+    it('should let the handler @Policy win over the class @Policy', () => {
+      expect(read(Controller, 'handlerPolicy', 'fallback').policy).toBe('note');
+    });
+
+    it('should use the class @Policy when the handler names none', () => {
+      expect(read(Controller, 'classPolicy', 'fallback').policy).toBe('admin');
+    });
+
+    it('should fall back to defaultPolicy without any @Policy', () => {
+      expect(read(Plain, 'handler', 'fallback').policy).toBe('fallback');
+    });
+
+    it('should refuse @Permissions with neither @Policy nor defaultPolicy', () => {
+      expect(() => read(Plain, 'handler')).toThrow(AuthzConfigurationError);
+      expect(() => read(Plain, 'handler')).toThrow(/Plain\.handler has @Permissions\(\) but no policy[\s\S]*How to fix: add @Policy/);
+    });
+  });
+
+  describe('when @Public is involved', () => {
+    it('should make a route public from the handler', () => {
+      class Controller {
+        @Public()
+        handler() {}
+      }
+      expect(read(Controller, 'handler').isPublic).toBe(true);
+    });
+
+    it('should make every route of a public class public', () => {
+      @Public()
+      class Controller {
+        handler() {}
+      }
+      expect(read(Controller, 'handler').isPublic).toBe(true);
+    });
+
+    it('should refuse @Public with @Scopes on the same route', () => {
+      class Controller {
+        @Public()
+        @Scopes('notes:read')
+        handler() {}
+      }
+      expect(() => read(Controller, 'handler')).toThrow(/Controller\.handler is @Public\(\) and also has @Scopes\(\) or @Permissions\(\)[\s\S]*How to fix/);
+    });
+
+    it('should refuse a @Public class whose handler has @Permissions', () => {
+      @Public()
+      class Controller {
+        @Permissions('CanRead')
+        handler() {}
+      }
+      expect(() => read(Controller, 'handler', 'note')).toThrow(AuthzConfigurationError);
+    });
+
+    it('should refuse a @Public handler in a class that requires scopes', () => {
+      @Scopes('admin')
+      class Controller {
+        @Public()
+        handler() {}
+      }
+      expect(() => read(Controller, 'handler')).toThrow(AuthzConfigurationError);
+    });
+  });
+});
