@@ -1,0 +1,31 @@
+/**
+ * The local provider's users. Their grants in the `note` policy live in notes/note.policy.ts, not here: the
+ * provider only vouches for who they are, plus the identity roles an enterprise directory would assert.
+ */
+export const DEMO_USERS: Readonly<Record<string, { readonly roles?: readonly string[] }>> = {
+  susan: {},
+  alice: {},
+  bob: {},
+  carol: { roles: ['notes-admin'] },
+};
+
+export const DEMO_USER_NAMES = Object.keys(DEMO_USERS);
+
+export function isDemoUser(name: string): boolean {
+  return Object.hasOwn(DEMO_USERS, name);
+}
+
+/** Scopes of the notes API, all granted when a token request names none. */
+export const NOTES_SCOPES = ['notes:read', 'notes:write'] as const;
+
+/** The command-line client `npm run token` uses (grant type {@link DEMO_USER_GRANT}). */
+export const CLI_CLIENT_ID = 'notes-cli';
+/** A machine client for the client-credentials grant; its tokens' subject is this id. */
+export const SERVICE_CLIENT_ID = 'notes-service';
+
+/**
+ * A development-only grant: the authenticated `notes-cli` client names a demo user and gets that user's access
+ * token without a browser login. It exists so `npm run token -- susan` can print a token; a real provider
+ * would run the authorization code flow with a login page instead.
+ */
+export const DEMO_USER_GRANT = 'urn:nestjs-authz:notes:grant-type:demo-user';
