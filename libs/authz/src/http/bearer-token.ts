@@ -4,16 +4,25 @@ import { InvalidRequestException, MissingCredentialsException } from '../authz.e
 export interface BearerRequest {
   headers: Record<string, string | string[] | undefined>;
   query?: unknown;
+  /** Node's header list as received (Express requests), where a repeated `Authorization` header still shows. */
+  rawHeaders?: readonly string[];
+  /** Node's request, which Fastify keeps here. */
+  raw?: { rawHeaders?: readonly string[] };
 }
 
 // RFC 6750 §2.1: scheme, one or more spaces, one b64token; nothing before or after.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
-const BEARER_SCHEME = /^Bearer(?: |$)/i;
+// "Bearer" as a whole scheme name (RFC 7230 tchar may not follow): "Bearerx" is another scheme, "Bearer\t" a broken one.
+const BEARER_SCHEME = /^Bearer(?![A-Za-z0-9!#$%&'*+.^_`|~-])/i;
 
 /**
  * Finds the one bearer token of a request, by RFC 6750 §2: the `Authorization` header, or `?access_token=`
  * where `allowQueryToken` is on. No token → {@link MissingCredentialsException} (401, challenge without an error
- * code); a token in two places or a malformed header → {@link InvalidRequestException} (400).
+ * code); a token in two places, a repeated header or a malformed header → {@link InvalidRequestException} (400).
+ *
+ * @example
+ * extractBearerToken({ headers: { authorization: 'Bearer eyJ...' } }, false); // 'eyJ...'
+ * extractBearerToken({ headers: { authorization: 'Bearer a junk' } }, false); // throws 400 invalid_request
  */
 export function extractBearerToken(request: BearerRequest, allowQueryToken: boolean): string {
   const header = request.headers.authorization;
@@ -28,13 +37,24 @@ export function extractBearerToken(request: BearerRequest, allowQueryToken: bool
     if (typeof queryToken === 'string' && queryToken !== '') return queryToken;
     throw new MissingCredentialsException();
   }
-  if (typeof header !== 'string') throw new InvalidRequestException('More than one Authorization header');
+  // Node keeps only the first of repeated Authorization headers; the raw list still shows the others.
+  if (typeof header !== 'string' || authorizationHeaderCount(request) > 1) throw new InvalidRequestException('More than one Authorization header');
   if (queryToken !== undefined) throw new InvalidRequestException('The access token was sent in more than one place');
   // Another scheme (Basic, Digest, ...) is no bearer credential: answer with the challenge, like no header at all.
   if (!BEARER_SCHEME.test(header)) throw new MissingCredentialsException();
   const match = BEARER.exec(header);
   if (!match) throw new InvalidRequestException('The Authorization header must be exactly "Bearer <token>"');
   return match[1];
+}
+
+function authorizationHeaderCount(request: BearerRequest): number {
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
+  if (!raw) return 1;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') count++;
+  }
+  return count;
 }
 
 function queryAccessToken(query: unknown): string | unknown[] | undefined {

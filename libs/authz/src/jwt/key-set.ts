@@ -17,12 +17,22 @@ export interface SigningKey {
 /**
  * The provider's signing keys, as `KeyObject`s converted once per download (not once per request).
  *
+ * - Keys come only from the configured JWKS (or the fixed `jwks` option). A token's `kid` is only compared with
+ *   the downloaded keys; its `jwk`, `jku`, `x5u` and `x5c` headers are never looked at.
  * - An unknown `kid` triggers a download, at most one per `jwksCooldownMs` for the whole key set, so a flood of
  *   random `kid`s costs a bounded number of downloads while a freshly rotated key is found within the cooldown.
+ *   Requests that arrive while a download is under way wait for it instead of failing.
+ * - Every download, discovery included, ends within `jwksTimeoutMs`.
  * - After `jwksMaxAgeMs` the set is downloaded again in the background, so a key removed at the provider stops
- *   being trusted within that time plus one download.
+ *   being trusted within `jwksMaxAgeMs` plus one download.
  * - If a download fails, keys already known keep working; a token whose key is not known gets 503.
+ * - A key that is unchanged across downloads stays the same `KeyObject`, so {@link isCurrent} (and the
+ *   verifications remembered under it) survive a refresh; a removed key is no longer current.
  * - With a fixed `jwks` option nothing is ever downloaded.
+ *
+ * @example
+ * const keys = new KeySet(config);
+ * const key = await keys.keyFor('key-2024-01', 'RS256'); // 401 if no key fits, 503 if the JWKS cannot be had
  */
 export class KeySet {
   private readonly logger = new Logger('AuthzKeySet');
@@ -49,18 +59,19 @@ export class KeySet {
   /** The key to verify a token with header `kid` and `alg`. Throws 401 when none fits, 503 when keys cannot be had. */
   async keyFor(kid: string | undefined, alg: JwtAlgorithm): Promise<KeyObject> {
     if (!this.fixed) {
-      const now = this.now();
-      const coolingDown = now - this.lastAttemptAt < this.config.jwksCooldownMs;
-      if (this.loadedAt === 0 && !coolingDown) {
-        await this.refresh();
-      } else if (this.loadedAt !== 0 && now - this.loadedAt >= this.config.jwksMaxAgeMs && !coolingDown) {
-        // Stale but usable: refresh without holding this request.
-        this.refresh().catch(() => undefined);
+      if (this.loadedAt === 0) {
+        // Nothing known yet: this request has to wait for the first download (or join the one under way).
+        if (this.download) await this.download;
+        else if (!this.coolingDown()) await this.refresh();
+      } else {
+        this.refreshIfStale();
       }
     }
     let key = this.find(kid, alg);
-    if (!key && !this.fixed && this.now() - this.lastAttemptAt >= this.config.jwksCooldownMs) {
-      await this.refresh();
+    if (!key && !this.fixed) {
+      // Perhaps a key rotated in at the provider: look again, at most one download per cooldown.
+      if (this.download) await this.download;
+      else if (!this.coolingDown()) await this.refresh();
       key = this.find(kid, alg);
     }
     if (key) return key;
@@ -68,11 +79,17 @@ export class KeySet {
       const retryAfterMs = this.config.jwksCooldownMs - (this.now() - this.lastAttemptAt);
       throw new KeySetUnavailableException(Math.max(1, Math.ceil(retryAfterMs / 1000)));
     }
+    // Fixed text: the kid is attacker input and is never echoed.
     throw new InvalidTokenException(kid === undefined ? 'No single key fits the token; it names no kid' : 'No key of the issuer matches the token kid and alg');
   }
 
-  /** Whether `key` is still in the provider's key set (remembered verifications are dropped otherwise). */
+  /**
+   * Whether `key` is still in the provider's key set (remembered verifications are dropped otherwise). Also starts
+   * the background refresh once the set is older than `jwksMaxAgeMs`, so that removal is noticed even when every
+   * request is answered from remembered verifications.
+   */
   isCurrent(key: KeyObject): boolean {
+    if (!this.fixed) this.refreshIfStale();
     return this.current.has(key);
   }
 
@@ -82,27 +99,43 @@ export class KeySet {
     return this.download;
   }
 
+  private coolingDown(): boolean {
+    return this.now() - this.lastAttemptAt < this.config.jwksCooldownMs;
+  }
+
+  private refreshIfStale(): void {
+    // Stale but usable: refresh without holding this request.
+    if (this.loadedAt !== 0 && this.now() - this.loadedAt >= this.config.jwksMaxAgeMs && !this.download && !this.coolingDown()) {
+      void this.refresh();
+    }
+  }
+
   private async downloadKeys(): Promise<void> {
     this.lastAttemptAt = this.now();
+    const timeoutMs = this.config.jwksTimeoutMs;
+    const abort = new AbortController();
+    // One deadline for the whole attempt (discovery and download): jwks-rsa's own timeout is per socket idle period.
+    const timer = setTimeout(() => abort.abort(new Error(`fetching the key set took longer than ${timeoutMs} ms`)), timeoutMs);
     try {
-      const jwksUri = (this.jwksUri ??= await this.discoverJwksUri());
+      const jwksUri = (this.jwksUri ??= await this.discoverJwksUri(abort.signal));
       this.downloads++;
-      const client = new JwksClient({ jwksUri, timeout: this.config.jwksTimeoutMs, cache: false, rateLimit: false });
-      const jwks = await withDeadline(client.getKeys(), this.config.jwksTimeoutMs, `JWKS download from ${jwksUri}`);
+      const client = new JwksClient({ jwksUri, cache: false, rateLimit: false, fetcher: (uri: string) => fetchJson(uri, abort.signal) as Promise<{ keys: unknown }> });
+      const jwks = await client.getKeys();
       if (!Array.isArray(jwks)) throw new Error(`${jwksUri} did not return a JWK Set ({ "keys": [...] })`);
       this.install(jwks);
       this.lastAttemptFailed = false;
     } catch (error) {
       this.lastAttemptFailed = true;
-      this.logger.error(`Could not download the signing keys of ${this.config.issuer}: ${(error as Error)?.message ?? error}. Known keys stay in use.`);
+      const cause = abort.signal.aborted ? (abort.signal.reason as Error).message : ((error as Error)?.message ?? String(error));
+      this.logger.error(`Could not download the signing keys of ${this.config.issuer}: ${cause}. Known keys stay in use.`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  private async discoverJwksUri(): Promise<string> {
+  private async discoverJwksUri(signal: AbortSignal): Promise<string> {
     const url = `${this.config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    const response = await fetch(url, { signal: AbortSignal.timeout(this.config.jwksTimeoutMs), redirect: 'error' });
-    if (!response.ok) throw new Error(`discovery at ${url} answered ${response.status}`);
-    const document = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+    const document = (await fetchJson(url, signal)) as { issuer?: unknown; jwks_uri?: unknown };
     // OpenID Connect Discovery §4.3: the document must name the same issuer it was fetched for.
     if (document.issuer !== this.config.issuer) throw new Error(`discovery at ${url} names issuer ${JSON.stringify(document.issuer)}, not ${this.config.issuer}`);
     if (typeof document.jwks_uri !== 'string') throw new Error(`discovery at ${url} has no jwks_uri`);
@@ -113,7 +146,8 @@ export class KeySet {
     const keys: SigningKey[] = [];
     for (const jwk of jwks) {
       const key = toSigningKey(jwk);
-      if (key) keys.push(key);
+      // Keep the KeyObject of an unchanged key, so that verifications remembered under it stay valid.
+      if (key) keys.push(this.keys.find((old) => old.kid === key.kid && old.alg === key.alg && old.key.equals(key.key)) ?? key);
     }
     this.keys = keys;
     this.current = new WeakSet(keys.map((entry) => entry.key));
@@ -133,8 +167,10 @@ export class KeySet {
 /** Converts one JWK into a verification key, or skips it: private parts, encryption keys, unknown types, short RSA. */
 function toSigningKey(jwk: unknown): SigningKey | undefined {
   if (typeof jwk !== 'object' || jwk === null) return undefined;
-  const { kid, alg, use, kty, d } = jwk as Record<string, unknown>;
+  const { kid, alg, use, kty, d, key_ops: keyOps } = jwk as Record<string, unknown>;
   if (use !== undefined && use !== 'sig') return undefined;
+  // RFC 7517 §4.3: a key whose operations are listed must list "verify" to be used for verification.
+  if (keyOps !== undefined && (!Array.isArray(keyOps) || !keyOps.includes('verify'))) return undefined;
   if (kty !== 'RSA' && kty !== 'EC' && kty !== 'OKP') return undefined;
   if (d !== undefined) return undefined;
   if (alg !== undefined && !(SUPPORTED_ALGORITHMS as readonly unknown[]).includes(alg)) return undefined;
@@ -149,10 +185,9 @@ function toSigningKey(jwk: unknown): SigningKey | undefined {
   return { kid, alg: alg as string | undefined, key };
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+/** GETs a JSON document from the provider; no redirects (keys come only from the configured place). */
+async function fetchJson(url: string, signal: AbortSignal): Promise<unknown> {
+  const response = await fetch(url, { signal, redirect: 'error', headers: { accept: 'application/json' } });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return response.json();
 }

@@ -59,24 +59,38 @@ export class TokenVerifier {
     const parts = token.split('.');
     if (parts.length !== 3) invalid('The token is not a compact JWS (three base64url parts)');
     const [encodedHeader, encodedPayload, encodedSignature] = parts;
-    if (!BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload) || !BASE64URL.test(encodedSignature)) {
-      invalid('The token is not a compact JWS (three base64url parts)');
-    }
+    const headerBytes = decodeSegment(encodedHeader);
+    const payloadBytes = decodeSegment(encodedPayload);
+    const signature = decodeSegment(encodedSignature);
 
-    const header = decodeJsonObject(encodedHeader, 'header');
+    const header = parseJsonObject(headerBytes, 'header');
     const alg = this.checkHeader(header);
 
     const key = await this.keys.keyFor(header.kid as string | undefined, alg);
-    if (!verifySignature(alg, key, `${encodedHeader}.${encodedPayload}`, Buffer.from(encodedSignature, 'base64url'))) {
+    if (!verifySignature(alg, key, `${encodedHeader}.${encodedPayload}`, signature)) {
       invalid('The token signature is invalid');
     }
 
     // The payload is parsed only once the signature holds: unsigned input never reaches JSON.parse or the claims.
-    const claims = this.checkClaims(decodeJsonObject(encodedPayload, 'payload'));
-    // Never remember longer than the token lives, nor longer than the configured age.
-    const ttlMs = Math.min(this.rememberMs, claims.exp * 1000 - this.now());
-    if (this.remembered && ttlMs > 0) this.remembered.set(token, { claims, key }, ttlMs);
+    const claims = this.checkClaims(parseJsonObject(payloadBytes, 'payload'));
+    if (this.remembered) {
+      const ttlMs = this.rememberFor(claims);
+      if (ttlMs > 0) this.remembered.set(token, { claims, key }, ttlMs);
+    }
     return claims;
+  }
+
+  /**
+   * How long a verification may be remembered: never past `exp`, never past `maxTokenAge` (the fast path rechecks
+   * only `exp`/`nbf`), never longer than `verifiedTokenCache.maxAgeMs`.
+   */
+  private rememberFor(claims: VerifiedClaims): number {
+    const nowMs = this.now();
+    let ttlMs = Math.min(this.rememberMs, claims.exp * 1000 - nowMs);
+    if (this.config.maxTokenAge !== undefined && claims.iat !== undefined) {
+      ttlMs = Math.min(ttlMs, (claims.iat + this.config.maxTokenAge) * 1000 - nowMs);
+    }
+    return ttlMs;
   }
 
   private checkHeader(header: Record<string, unknown>): JwtAlgorithm {
@@ -110,7 +124,8 @@ export class TokenVerifier {
     if (nbf !== undefined && !isNumericDate(nbf)) invalid('The token nbf is not a number');
     if (iat !== undefined && !isNumericDate(iat)) invalid('The token iat is not a number');
     for (const claim of this.config.requiredClaims) {
-      if (payload[claim] === undefined || payload[claim] === null) invalid('The token lacks a required claim');
+      // Own properties only: 'constructor' or 'toString' are not claims a token carries.
+      if (!Object.hasOwn(payload, claim) || payload[claim] === null) invalid('The token lacks a required claim');
     }
     const nowSeconds = this.now() / 1000;
     const tolerance = this.config.clockTolerance;
@@ -135,10 +150,21 @@ function invalid(description: string): never {
   throw new InvalidTokenException(description);
 }
 
-function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
+/**
+ * Decodes one segment, which must be canonical base64url (RFC 7515 §2: no padding, no other characters, zero
+ * trailing bits): otherwise several spellings of one signature would all verify.
+ */
+function decodeSegment(segment: string): Buffer {
+  if (!BASE64URL.test(segment)) invalid('The token is not a compact JWS (three base64url parts)');
+  const bytes = Buffer.from(segment, 'base64url');
+  if (bytes.toString('base64url') !== segment) invalid('The token is not a compact JWS (three base64url parts)');
+  return bytes;
+}
+
+function parseJsonObject(bytes: Buffer, part: 'header' | 'payload'): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     invalid(`The token ${part} is not JSON`);
   }

@@ -1,0 +1,73 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type EndpointMode = 'ok' | 'unavailable' | 'hang';
+
+/**
+ * An identity provider's key endpoints on 127.0.0.1, richer than test/support/jwks-server.ts: discovery and JWKS
+ * can each be up, down (503) or hanging, and every request is recorded by path, so a test can prove that a token
+ * header caused no request at all (point `jku`/`x5u` at a second instance and expect `requests` to stay empty).
+ */
+export class ProviderServer {
+  keys: Record<string, unknown>[] = [];
+  jwksMode: EndpointMode = 'ok';
+  discoveryMode: EndpointMode = 'ok';
+  /** Path and query of every request received, in order. */
+  readonly requests: string[] = [];
+  url = '';
+  private server?: Server;
+  private readonly hanging = new Set<ServerResponse>();
+
+  get issuer(): string {
+    return `${this.url}/`;
+  }
+
+  get jwksUri(): string {
+    return `${this.url}/jwks`;
+  }
+
+  /** How many requests asked for `path` (exact, query included). */
+  count(path: string): number {
+    return this.requests.filter((request) => request === path).length;
+  }
+
+  get jwksDownloads(): number {
+    return this.count('/jwks');
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = req.url ?? '';
+    this.requests.push(path);
+    if (path === '/.well-known/openid-configuration') {
+      return this.answer(res, this.discoveryMode, { issuer: this.issuer, jwks_uri: this.jwksUri });
+    }
+    if (path === '/jwks') return this.answer(res, this.jwksMode, { keys: this.keys });
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+  }
+
+  private answer(res: ServerResponse, mode: EndpointMode, body: unknown): void {
+    if (mode === 'hang') {
+      this.hanging.add(res);
+      return;
+    }
+    if (mode === 'unavailable') {
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"down"}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+}
