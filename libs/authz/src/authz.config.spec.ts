@@ -52,6 +52,14 @@ describe('resolveAuthzConfig', () => {
       expect(config.policies.note.roles!.reader).toEqual(['CanRead']);
     });
 
+    it("should not freeze the caller's key set", () => {
+      const jwks = { keys: [{ kty: 'RSA', n: 'abc', e: 'AQAB' }] };
+      const config = resolveAuthzConfig({ ...valid, jwks });
+      expect(Object.isFrozen(jwks)).toBe(false);
+      expect(Object.isFrozen(jwks.keys[0])).toBe(false);
+      expect(Object.isFrozen(config.keySource.jwks!.keys[0])).toBe(true);
+    });
+
     it('should accept a non-URL issuer when the keys come from jwksUri or jwks', () => {
       expect(resolveAuthzConfig({ ...valid, issuer: 'notes-idp', jwksUri: 'https://login.example.com/jwks' }).issuer).toBe('notes-idp');
       expect(resolveAuthzConfig({ ...valid, issuer: 'notes-idp', jwks: { keys: [] } }).issuer).toBe('notes-idp');

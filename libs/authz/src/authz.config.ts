@@ -58,7 +58,8 @@ export function resolveAuthzConfig(options: AuthzModuleOptions | undefined): Aut
   return deepFreeze({
     issuer,
     audiences,
-    keySource: { jwksUri: options.jwksUri, jwks: options.jwks },
+    // Copied, so that freezing the configuration never freezes the caller's objects.
+    keySource: { jwksUri: options.jwksUri, jwks: options.jwks && { keys: options.jwks.keys.map((key) => ({ ...key })) } },
     algorithms,
     clockTolerance,
     maxTokenAge,

@@ -194,6 +194,13 @@ describe('DefaultPolicyService', () => {
       expect(await service.hasPermission('note', identity('bob'), 'CanModerate')).toBe(false);
     });
 
+    it('should keep subjects and roles apart whatever characters they contain', async () => {
+      const { service } = serviceWith();
+      expect(await service.hasPermission('note', identity('bob', ['notes-admin']), 'CanModerate')).toBe(true);
+      expect(await service.hasPermission('note', identity('bob\0notes-admin'), 'CanModerate')).toBe(false);
+      expect(await service.hasPermission('note', identity('bob', ['a\0notes-admin']), 'CanModerate')).toBe(false);
+    });
+
     it('should read the store on every question when the cache is off', async () => {
       const { service, store } = serviceWith(policies, { decisionCache: false });
       await service.hasPermission('note', identity('susan'), 'CanRead');

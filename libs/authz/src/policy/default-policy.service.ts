@@ -53,7 +53,8 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
 
   /** Every permission the identity holds in `policy` (may contain `'*'`). */
   async grantedPermissions(policy: string, identity: AuthzIdentity): Promise<ReadonlySet<string>> {
-    const key = [policy, identity.issuer, identity.subject, ...[...identity.roles].sort()].join('\0');
+    // JSON keeps the parts apart whatever characters a subject or role name contains.
+    const key = JSON.stringify([policy, identity.issuer, identity.subject, [...identity.roles].sort()]);
     const cached = this.cache?.get(key);
     if (cached) return cached;
     const generation = this.generation;
@@ -67,7 +68,8 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   /** Drops remembered decisions for one policy, or for all. Policy stores call this through `onChange`. */
   invalidate(policy?: string): void {
     this.generation++;
-    this.cache?.clear(policy === undefined ? undefined : (key) => key.startsWith(`${policy}\0`));
+    const prefix = `${JSON.stringify([policy]).slice(0, -1)},`;
+    this.cache?.clear(policy === undefined ? undefined : (key) => key.startsWith(prefix));
   }
 
   onModuleDestroy(): void {
