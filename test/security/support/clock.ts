@@ -1,17 +1,18 @@
 /**
- * Real time plus an offset the test moves forward: KeySet and TokenVerifier take it as their `now`, so cooldowns
- * and key-set ages pass without sleeping, while the network (timeouts) still runs on real time.
+ * A clock that moves only when the test says so (starting at the real time, so tokens minted with it look current):
+ * KeySet and TokenVerifier take it as their `now`, so cooldowns and key-set ages pass without sleeping and without
+ * depending on how fast the machine is. Network timeouts still run on real time, with small configured values.
  */
 export class TestClock {
-  private offsetMs = 0;
+  private current = Date.now();
 
-  readonly now = (): number => Date.now() + this.offsetMs;
+  readonly now = (): number => this.current;
 
   advance(ms: number): void {
-    this.offsetMs += ms;
+    this.current += ms;
   }
 
   nowSeconds(): number {
-    return Math.floor(this.now() / 1000);
+    return Math.floor(this.current / 1000);
   }
 }

@@ -12,6 +12,8 @@ export class ProviderServer {
   keys: Record<string, unknown>[] = [];
   jwksMode: EndpointMode = 'ok';
   discoveryMode: EndpointMode = 'ok';
+  /** When set, `/jwks` answers 302 to this URL (a client must not follow it). */
+  redirectJwksTo?: string;
   /** Path and query of every request received, in order. */
   readonly requests: string[] = [];
   url = '';
@@ -54,6 +56,10 @@ export class ProviderServer {
     this.requests.push(path);
     if (path === '/.well-known/openid-configuration') {
       return this.answer(res, this.discoveryMode, { issuer: this.issuer, jwks_uri: this.jwksUri });
+    }
+    if (path === '/jwks' && this.redirectJwksTo) {
+      res.writeHead(302, { location: this.redirectJwksTo }).end();
+      return;
     }
     if (path === '/jwks') return this.answer(res, this.jwksMode, { keys: this.keys });
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');

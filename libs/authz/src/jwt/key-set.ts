@@ -42,6 +42,7 @@ export class KeySet {
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastAttemptFailed = false;
   private download?: Promise<void>;
+  private readonly removalListeners: Array<(isCurrent: (key: KeyObject) => boolean) => void> = [];
   private jwksUri?: string;
   private readonly fixed: boolean;
   /** Downloads so far (discovery excluded); read by tests and the benchmark. */
@@ -99,6 +100,16 @@ export class KeySet {
     return this.download;
   }
 
+  /** Calls `listener` after a download in which keys disappeared, with a test for the keys still current. */
+  onKeysRemoved(listener: (isCurrent: (key: KeyObject) => boolean) => void): void {
+    this.removalListeners.push(listener);
+  }
+
+  /** Settles when no download is under way (at once if none is): for tests and orderly shutdown. Never throws. */
+  whenIdle(): Promise<void> {
+    return this.download ?? Promise.resolve();
+  }
+
   private coolingDown(): boolean {
     return this.now() - this.lastAttemptAt < this.config.jwksCooldownMs;
   }
@@ -149,9 +160,11 @@ export class KeySet {
       // Keep the KeyObject of an unchanged key, so that verifications remembered under it stay valid.
       if (key) keys.push(this.keys.find((old) => old.kid === key.kid && old.alg === key.alg && old.key.equals(key.key)) ?? key);
     }
+    const removed = this.keys.some((old) => !keys.includes(old));
     this.keys = keys;
-    this.current = new WeakSet(keys.map((entry) => entry.key));
+    const current = (this.current = new WeakSet(keys.map((entry) => entry.key)));
     this.loadedAt = this.now();
+    if (removed) for (const listener of this.removalListeners) listener((key) => current.has(key));
   }
 
   private find(kid: string | undefined, alg: JwtAlgorithm): KeyObject | undefined {

@@ -37,7 +37,11 @@ export class TokenVerifier {
     private readonly now: () => number = Date.now,
   ) {
     this.rememberMs = config.verifiedTokenCache ? config.verifiedTokenCache.maxAgeMs : 0;
-    if (config.verifiedTokenCache) this.remembered = new BoundedCache(config.verifiedTokenCache.maxEntries, now);
+    if (config.verifiedTokenCache) {
+      const remembered = (this.remembered = new BoundedCache(config.verifiedTokenCache.maxEntries, now));
+      // Forget at once what a removed key vouched for (the fast path would refuse it anyway; this frees the memory).
+      keys.onKeysRemoved((isCurrent) => remembered.clear((_token, entry) => !isCurrent(entry.key)));
+    }
   }
 
   /** Number of remembered verifications (bounded by `verifiedTokenCache.maxEntries`). */
@@ -151,14 +155,13 @@ function invalid(description: string): never {
 }
 
 /**
- * Decodes one segment, which must be canonical base64url (RFC 7515 §2: no padding, no other characters, zero
- * trailing bits): otherwise several spellings of one signature would all verify.
+ * Decodes one segment: base64url characters only, no padding (RFC 7515 §2). Unused trailing bits are not checked
+ * (RFC 4648 §3.5 leaves that to the decoder): two spellings of one signature carry the same signed bytes, and each
+ * spelling is verified (and remembered) on its own.
  */
 function decodeSegment(segment: string): Buffer {
   if (!BASE64URL.test(segment)) invalid('The token is not a compact JWS (three base64url parts)');
-  const bytes = Buffer.from(segment, 'base64url');
-  if (bytes.toString('base64url') !== segment) invalid('The token is not a compact JWS (three base64url parts)');
-  return bytes;
+  return Buffer.from(segment, 'base64url');
 }
 
 function parseJsonObject(bytes: Buffer, part: 'header' | 'payload'): Record<string, unknown> {

@@ -1,0 +1,221 @@
+import { ADAPTERS } from '../support/app';
+import { challenge, KEYS_UNAVAILABLE, Refusal } from './support/challenge';
+import { TestClock } from './support/clock';
+import { ProviderServer } from './support/provider-server';
+import { makeKey } from './support/tokens';
+import { useSecurityApp } from './support/use-app';
+
+/**
+ * JWKS robustness over HTTP against a provider the test controls: fetch timeouts, rotation, kid floods, outages,
+ * key removal. KeySet and TokenVerifier run on a {@link TestClock}, so cooldowns and key-set ages pass without
+ * sleeping; only network timeouts run on real time, with small configured values.
+ */
+const key1 = makeKey('key-1');
+const key2 = makeKey('key-2');
+
+describe.each(ADAPTERS)('JWKS (%s)', (adapter) => {
+  describe('fetch timeout', () => {
+    const jwksTimeoutMs = 200;
+    // One attempt (discovery and download together) ends within jwksTimeoutMs; the rest is loopback request handling.
+    const bound = jwksTimeoutMs + 1_500;
+    // No cooldown, so that each case makes its own attempt.
+    const ctx = useSecurityApp(adapter, [key1], { jwksUri: undefined, jwksTimeoutMs, jwksCooldownMs: 0 });
+
+    afterEach(() => {
+      ctx.provider.jwksMode = 'ok';
+      ctx.provider.discoveryMode = 'ok';
+    });
+
+    it.each([
+      ['the discovery document', 'discoveryMode'],
+      ['the JWKS', 'jwksMode'],
+    ] as const)('should answer 503 with Retry-After within the bound when %s hangs', async (_case, endpoint) => {
+      ctx.provider[endpoint] = 'hang';
+      const started = performance.now();
+      const res = await ctx.withToken(ctx.tokens.sign());
+      const elapsed = performance.now() - started;
+      expect(res.status).toBe(503);
+      expect(res.body.message).toBe(KEYS_UNAVAILABLE);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(elapsed).toBeGreaterThanOrEqual(jwksTimeoutMs - 5);
+      expect(elapsed).toBeLessThan(bound);
+      expect(ctx.sa.logger.at('error').map((entry) => entry.text).join('\n')).toContain(`took longer than ${jwksTimeoutMs} ms`);
+    });
+  });
+
+  describe('concurrent first requests', () => {
+    const ctx = useSecurityApp(adapter, [key1]);
+
+    it('should share one download and answer all of them (no 503 while the first download runs)', async () => {
+      const answers = await Promise.all(Array.from({ length: 10 }, () => ctx.withToken(ctx.tokens.sign())));
+      expect(answers.map((res) => res.status)).toEqual(Array(10).fill(200));
+      expect(ctx.provider.jwksDownloads).toBe(1);
+    });
+  });
+
+  describe('rotation', () => {
+    const clock = new TestClock();
+    const jwksCooldownMs = 10_000;
+    const ctx = useSecurityApp(adapter, [key1], { jwksCooldownMs }, { clock });
+
+    it('should pick up a new kid without restart, no later than one cooldown after the last download', async () => {
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+      expect(ctx.provider.jwksDownloads).toBe(1);
+
+      ctx.provider.keys = [key1.jwk, key2.jwk];
+      // Inside the cooldown the new kid is not looked up yet: the price of bounding downloads.
+      await ctx.expectInvalidToken(ctx.tokens.sign({}, {}, key2), Refusal.noKey);
+      expect(ctx.provider.jwksDownloads).toBe(1);
+
+      clock.advance(jwksCooldownMs);
+      await ctx.withToken(ctx.tokens.sign({}, {}, key2)).expect(200);
+      expect(ctx.provider.jwksDownloads).toBe(2);
+      // The old key is still published and still works.
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+    });
+
+    it('should find a key rotated in after a quiet period on its first request', async () => {
+      clock.advance(jwksCooldownMs);
+      const key3 = makeKey('key-3');
+      ctx.provider.keys = [key2.jwk, key3.jwk];
+      await ctx.withToken(ctx.tokens.sign({}, {}, key3)).expect(200);
+    });
+  });
+
+  describe('kid flood', () => {
+    const clock = new TestClock();
+    const jwksCooldownMs = 10_000;
+    const ctx = useSecurityApp(adapter, [key1], { jwksCooldownMs }, { clock });
+
+    it('should cost at most one download per cooldown over a simulated minute, and not lock out a rotated key for longer than the cooldown', async () => {
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+      const downloadsBefore = ctx.provider.jwksDownloads;
+      const stepMs = 1_000;
+      const steps = 60;
+      const rotateAtStep = 20;
+      let firstSuccessStep: number | undefined;
+
+      for (let step = 1; step <= steps; step++) {
+        clock.advance(stepMs);
+        if (step === rotateAtStep) ctx.provider.keys = [key1.jwk, key2.jwk];
+        const flood = await Promise.all(Array.from({ length: 5 }, (_, i) => ctx.withToken(ctx.tokens.sign({}, { kid: `flood-${step}-${i}` }))));
+        for (const res of flood) expect(res.headers['www-authenticate']).toBe(challenge.invalidToken(Refusal.noKey));
+        if (step >= rotateAtStep && firstSuccessStep === undefined) {
+          const res = await ctx.withToken(ctx.tokens.sign({}, {}, key2));
+          if (res.status === 200) firstSuccessStep = step;
+          else expect(res.headers['www-authenticate']).toBe(challenge.invalidToken(Refusal.noKey));
+        }
+      }
+
+      // 300 random kids in 60 s: at most one download per cooldown (plus the one the first step may start).
+      expect(ctx.provider.jwksDownloads - downloadsBefore).toBeLessThanOrEqual(Math.floor((steps * stepMs) / jwksCooldownMs) + 1);
+      expect(firstSuccessStep).toBeDefined();
+      expect((firstSuccessStep! - rotateAtStep) * stepMs).toBeLessThanOrEqual(jwksCooldownMs);
+    });
+  });
+
+  describe('provider outage', () => {
+    const clock = new TestClock();
+    const jwksCooldownMs = 1_000;
+    const jwksMaxAgeMs = 60_000;
+    const jwksTimeoutMs = 1_000;
+    const ctx = useSecurityApp(adapter, [key1], { jwksCooldownMs, jwksMaxAgeMs, jwksTimeoutMs }, { clock });
+
+    it('should keep known keys working, answer 503 with Retry-After for an unknown key, and recover', async () => {
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+      ctx.provider.jwksMode = 'unavailable';
+
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+
+      clock.advance(jwksCooldownMs);
+      const downloads = ctx.provider.jwksDownloads;
+      const res = await ctx.withToken(ctx.tokens.sign({}, {}, key2)).expect(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.headers['www-authenticate']).toBeUndefined();
+      expect(res.body).toMatchObject({ statusCode: 503, message: KEYS_UNAVAILABLE });
+      expect(ctx.provider.jwksDownloads).toBe(downloads + 1);
+      // Within the cooldown, another unknown key costs no download.
+      await ctx.withToken(ctx.tokens.sign({}, {}, key2)).expect(503);
+      expect(ctx.provider.jwksDownloads).toBe(downloads + 1);
+      expect(ctx.sa.logger.at('error').map((entry) => entry.text).join('\n')).toContain('answered 503. Known keys stay in use.');
+
+      // Past the key set's max age and still down: the background refresh fails, known keys stay.
+      clock.advance(jwksMaxAgeMs);
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+      await ctx.sa.keySet.whenIdle();
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+
+      // Hanging instead of failing changes nothing for known keys.
+      ctx.provider.jwksMode = 'hang';
+      clock.advance(jwksCooldownMs);
+      const started = performance.now();
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+      // The request did not wait for the hanging download, which ends only at jwksTimeoutMs.
+      expect(performance.now() - started).toBeLessThan(jwksTimeoutMs);
+      await ctx.sa.keySet.whenIdle();
+
+      ctx.provider.jwksMode = 'ok';
+      ctx.provider.keys = [key1.jwk, key2.jwk];
+      clock.advance(jwksCooldownMs);
+      await ctx.withToken(ctx.tokens.sign({}, {}, key2)).expect(200);
+    });
+  });
+
+  describe('key removal', () => {
+    const clock = new TestClock();
+    const jwksMaxAgeMs = 5_000;
+    const ctx = useSecurityApp(adapter, [key1, key2], { jwksMaxAgeMs, jwksCooldownMs: 1_000 }, { clock });
+
+    it('should stop trusting a removed key within jwksMaxAgeMs plus one download, remembered verifications included', async () => {
+      const remembered = ctx.tokens.sign();
+      await ctx.withToken(remembered).expect(200);
+      await ctx.withToken(remembered).expect(200);
+      expect(ctx.sa.verifier.rememberedCount).toBe(1);
+      const downloads = ctx.provider.jwksDownloads;
+
+      ctx.provider.keys = [key2.jwk];
+      // Until the key set is jwksMaxAgeMs old, the provider is not asked again (documented bound).
+      clock.advance(jwksMaxAgeMs - 1);
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+      expect(ctx.provider.jwksDownloads).toBe(downloads);
+
+      // At jwksMaxAgeMs even a remembered token starts the refresh; it is answered from the old set meanwhile.
+      clock.advance(1);
+      await ctx.withToken(remembered).expect(200);
+      await ctx.sa.keySet.whenIdle();
+      expect(ctx.provider.jwksDownloads).toBe(downloads + 1);
+
+      await ctx.expectInvalidToken(remembered, Refusal.noKey);
+      await ctx.expectInvalidToken(ctx.tokens.sign(), Refusal.noKey);
+      expect(ctx.sa.verifier.rememberedCount).toBe(0);
+      await ctx.withToken(ctx.tokens.sign({}, {}, key2)).expect(200);
+    });
+  });
+
+  describe('keys only from the configured JWKS', () => {
+    const ctx = useSecurityApp(adapter, [key1]);
+
+    it('should request nothing but the configured /jwks, however hostile the token headers', async () => {
+      const attackerUrl = `${ctx.provider.url}/attacker`;
+      await ctx.expectInvalidToken(ctx.tokens.sign({}, { kid: 'other', jku: `${attackerUrl}/jwks`, x5u: `${attackerUrl}/x5u` }, key2), Refusal.noKey);
+      await ctx.expectInvalidToken(ctx.tokens.sign({}, { kid: `${attackerUrl}/kid` }, key2), Refusal.noKey);
+      expect(new Set(ctx.provider.requests)).toEqual(new Set(['/jwks']));
+    });
+
+    it('should not follow a redirect away from the configured JWKS', async () => {
+      const elsewhere = await new ProviderServer().start();
+      try {
+        elsewhere.keys = [key2.jwk];
+        ctx.provider.redirectJwksTo = elsewhere.jwksUri;
+        await ctx.sa.keySet.refresh();
+        // The download failed (known keys stay); the redirect target was never asked, its key is not trusted.
+        expect(elsewhere.requests).toEqual([]);
+        await ctx.withToken(ctx.tokens.sign()).expect(200);
+        expect(ctx.sa.logger.at('error').map((entry) => entry.text).join('\n')).toContain('Known keys stay in use');
+      } finally {
+        ctx.provider.redirectJwksTo = undefined;
+        await elsewhere.stop();
+      }
+    });
+  });
+});
