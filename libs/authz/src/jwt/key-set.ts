@@ -115,8 +115,11 @@ export class KeySet {
   }
 
   private refreshIfStale(): void {
-    // Stale but usable: refresh without holding this request.
-    if (this.loadedAt !== 0 && this.now() - this.loadedAt >= this.config.jwksMaxAgeMs && !this.download && !this.coolingDown()) {
+    const now = this.now();
+    // Stale but usable: refresh without holding this request. Retries after a failure wait for the cooldown, or
+    // for the max age if that is shorter, so a removed key is dropped within jwksMaxAgeMs whatever the cooldown.
+    const retryMs = Math.min(this.config.jwksCooldownMs, this.config.jwksMaxAgeMs);
+    if (this.loadedAt !== 0 && now - this.loadedAt >= this.config.jwksMaxAgeMs && !this.download && now - this.lastAttemptAt >= retryMs) {
       void this.refresh();
     }
   }
