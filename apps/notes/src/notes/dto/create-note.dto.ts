@@ -1,5 +1,5 @@
 import { IsBoolean, IsString, Length, MaxLength } from 'class-validator';
-import { IfPresent } from './if-present';
+import { IfPresent, NoNulCharacter } from './text-rules';
 
 export const TITLE_MAX = 200;
 export const BODY_MAX = 10_000;
@@ -8,11 +8,13 @@ export const BODY_MAX = 10_000;
 export class CreateNoteDto {
   @IsString()
   @Length(1, TITLE_MAX)
+  @NoNulCharacter()
   title!: string;
 
   @IfPresent()
   @IsString()
   @MaxLength(BODY_MAX)
+  @NoNulCharacter()
   body?: string;
 
   @IfPresent()

@@ -1,5 +1,5 @@
 import { IsBoolean, IsString, Length, MaxLength } from 'class-validator';
-import { IfPresent } from './if-present';
+import { IfPresent, NoNulCharacter } from './text-rules';
 import { BODY_MAX, TITLE_MAX } from './create-note.dto';
 
 /** Body of `PATCH /notes/:id`: the fields to change, at least one. */
@@ -7,11 +7,13 @@ export class UpdateNoteDto {
   @IfPresent()
   @IsString()
   @Length(1, TITLE_MAX)
+  @NoNulCharacter()
   title?: string;
 
   @IfPresent()
   @IsString()
   @MaxLength(BODY_MAX)
+  @NoNulCharacter()
   body?: string;
 
   @IfPresent()

@@ -1,0 +1,70 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { AppModule } from '../../../apps/notes/src/app.module';
+import { configureNotesApp } from '../../../apps/notes/src/configure-app';
+import { CLI_CLIENT_ID, SERVICE_CLIENT_ID } from '../../../apps/notes/src/local-oidc/demo-users';
+import { startLocalOidcProvider, type LocalOidcProvider } from '../../../apps/notes/src/local-oidc/local-oidc-provider';
+import { stateFileIn } from '../../../apps/notes/src/local-oidc/local-oidc-state';
+import { requestClientCredentialsToken, requestDemoUserToken } from '../../../apps/notes/src/local-oidc/token-request';
+import { freshDataDir } from './embedded-postgres';
+
+export const AUDIENCE = 'notes-api';
+
+/** The notes app wired as `npm start` wires it, against the real local oidc-provider on 127.0.0.1 and a fresh embedded database. */
+export interface NotesHarness {
+  readonly app: INestApplication;
+  readonly idp: LocalOidcProvider;
+  /** supertest on the app. */
+  http(): ReturnType<typeof request>;
+  /** An access token for a demo user from the provider's token endpoint (all notes scopes unless named). */
+  tokenFor(user: string, scopes?: string[]): Promise<string>;
+  /** A client-credentials token for `notes-service`. */
+  serviceToken(scopes?: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts provider, database and app for one test file. `configure` sees the testing module builder before
+ * compiling, e.g. to `overrideProvider(PolicyService)`.
+ */
+export async function startNotesHarness(configure?: (builder: TestingModuleBuilder) => void): Promise<NotesHarness> {
+  const data = await freshDataDir();
+  const idp = await startLocalOidcProvider({ port: 0, audience: AUDIENCE, stateFile: stateFileIn(data.dataDir) });
+  let app: INestApplication | undefined;
+  try {
+    const builder = Test.createTestingModule({
+      imports: [AppModule.register({ authz: { issuer: idp.issuer, audience: AUDIENCE, requireAccessTokenType: true }, database: { dataDir: data.dataDir } })],
+    });
+    configure?.(builder);
+    const moduleRef = await builder.compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+    configureNotesApp(app);
+    await app.init();
+  } catch (error) {
+    await app?.close();
+    await idp.close();
+    await data.remove();
+    throw error;
+  }
+  const ready = app;
+  // Tokens are asked for once per user and scopes: the provider is real, but a test file needs few distinct ones.
+  const tokens = new Map<string, Promise<string>>();
+  const cached = (key: string, fetchToken: () => Promise<{ access_token: string }>) => {
+    if (!tokens.has(key)) tokens.set(key, fetchToken().then((response) => response.access_token));
+    return tokens.get(key)!;
+  };
+  return {
+    app: ready,
+    idp,
+    http: () => request(ready.getHttpServer()),
+    tokenFor: (user, scopes = []) => cached(`${user} ${scopes.join(' ')}`, () => requestDemoUserToken(idp.issuer, idp.clientSecrets[CLI_CLIENT_ID], user, scopes)),
+    serviceToken: (scopes) => cached(`client ${scopes?.join(' ')}`, () => requestClientCredentialsToken(idp.issuer, idp.clientSecrets[SERVICE_CLIENT_ID], scopes)),
+    close: async () => {
+      await ready.close();
+      await idp.close();
+      await data.remove();
+    },
+  };
+}
