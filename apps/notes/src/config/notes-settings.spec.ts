@@ -1,0 +1,71 @@
+import { ClaimPresets } from 'nestjs-authz';
+import { NotesConfigurationError, settingsFromEnv } from './notes-settings';
+
+describe('settingsFromEnv', () => {
+  describe('when nothing is set', () => {
+    it('should use the local provider, port 3000, audience notes-api, .data under the working directory and demo notes', () => {
+      expect(settingsFromEnv({}, '/repo')).toEqual({
+        host: '127.0.0.1',
+        port: 3000,
+        oidc: { issuer: undefined, jwksUri: undefined, audience: 'notes-api', claims: 'default' },
+        localOidcPort: 3001,
+        dataDir: '/repo/.data',
+        databaseUrl: undefined,
+        seedDemoNotes: true,
+      });
+    });
+  });
+
+  describe('when an external provider is configured', () => {
+    it('should read issuer, JWKS URI, audience and claim preset, and seed no demo notes', () => {
+      const settings = settingsFromEnv({
+        OIDC_ISSUER: 'https://login.example.com/realms/notes',
+        OIDC_JWKS_URI: 'https://login.example.com/realms/notes/protocol/openid-connect/certs',
+        OIDC_AUDIENCE: 'notes',
+        OIDC_CLAIMS: 'okta',
+      });
+      expect(settings.oidc).toEqual({
+        issuer: 'https://login.example.com/realms/notes',
+        jwksUri: 'https://login.example.com/realms/notes/protocol/openid-connect/certs',
+        audience: 'notes',
+        claims: 'okta',
+      });
+      expect(settings.seedDemoNotes).toBe(false);
+    });
+
+    it('should give the Keycloak preset its client and the Auth0 preset its namespace', () => {
+      expect(settingsFromEnv({ OIDC_CLAIMS: 'keycloak', OIDC_KEYCLOAK_CLIENT_ID: 'notes-api' }).oidc.claims).toEqual(ClaimPresets.keycloak({ clientId: 'notes-api' }));
+      expect(settingsFromEnv({ OIDC_CLAIMS: 'auth0', OIDC_AUTH0_NAMESPACE: 'https://notes.example.com' }).oidc.claims).toEqual(
+        ClaimPresets.auth0({ namespace: 'https://notes.example.com' }),
+      );
+    });
+  });
+
+  it('should read DATA_DIR relative to the working directory, DATABASE_URL, HOST and SEED_DEMO_NOTES', () => {
+    const settings = settingsFromEnv({ DATA_DIR: 'tmp/notes', DATABASE_URL: 'postgres://u:p@db:5432/notes', HOST: '0.0.0.0', SEED_DEMO_NOTES: 'false' }, '/srv');
+    expect(settings).toMatchObject({ dataDir: '/srv/tmp/notes', databaseUrl: 'postgres://u:p@db:5432/notes', host: '0.0.0.0', seedDemoNotes: false });
+  });
+
+  it('should treat blank variables as unset', () => {
+    expect(settingsFromEnv({ OIDC_ISSUER: '  ', PORT: '' }, '/repo')).toMatchObject({ port: 3000, oidc: { issuer: undefined } });
+  });
+
+  describe('when a setting cannot work', () => {
+    it.each([
+      [{ PORT: 'eighty' }, 'PORT is "eighty"'],
+      [{ PORT: '70000' }, 'PORT is "70000"'],
+      [{ LOCAL_OIDC_PORT: '-1' }, 'LOCAL_OIDC_PORT is "-1"'],
+      [{ PORT: '4000', LOCAL_OIDC_PORT: '4000' }, 'PORT and LOCAL_OIDC_PORT are both 4000'],
+      [{ OIDC_JWKS_URI: 'https://idp.example.com/jwks' }, 'OIDC_JWKS_URI is set but OIDC_ISSUER is not'],
+      [{ OIDC_ISSUER: 'login.example.com' }, 'OIDC_ISSUER ("login.example.com") is not an http(s) URL'],
+      [{ OIDC_ISSUER: 'https://idp.example.com', OIDC_JWKS_URI: 'ftp://idp.example.com/jwks' }, 'OIDC_JWKS_URI ("ftp://idp.example.com/jwks") is not an http(s) URL'],
+      [{ OIDC_CLAIMS: 'ldap' }, 'OIDC_CLAIMS is "ldap"'],
+      [{ DATABASE_URL: 'mysql://db/notes' }, 'DATABASE_URL is not a PostgreSQL URL'],
+      [{ SEED_DEMO_NOTES: 'maybe' }, 'SEED_DEMO_NOTES is "maybe"'],
+    ])('should stop with a message naming the variable and the fix for %j', (env, problem) => {
+      expect(() => settingsFromEnv(env)).toThrow(NotesConfigurationError);
+      expect(() => settingsFromEnv(env)).toThrow(problem);
+      expect(() => settingsFromEnv(env)).toThrow('How to fix:');
+    });
+  });
+});

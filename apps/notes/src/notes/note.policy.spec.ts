@@ -1,0 +1,43 @@
+import { Test } from '@nestjs/testing';
+import { AuthzModule, PolicyService, type AuthzIdentity } from 'nestjs-authz';
+import { TestTokenIssuer } from 'nestjs-authz/testing';
+import { NOTE_POLICY, NotePermission, notePolicy } from './note.policy';
+
+const ALL = Object.values(NotePermission);
+const identity = (subject: string, roles: string[] = []): AuthzIdentity => ({
+  subject,
+  issuer: 'https://issuer.test/',
+  audience: ['notes-api'],
+  scopes: ['notes:read', 'notes:write'],
+  roles,
+  claims: { sub: subject, roles },
+});
+
+// The demo policy as the issue specifies it, through the library's default PolicyService.
+describe('the note policy', () => {
+  let policies: PolicyService;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [AuthzModule.forRoot(TestTokenIssuer.create({ audience: 'notes-api' }).moduleOptions({ defaultPolicy: NOTE_POLICY, policies: { [NOTE_POLICY]: notePolicy } }))],
+    }).compile();
+    policies = moduleRef.get(PolicyService);
+  });
+
+  it.each([
+    ['susan (reader, plus CanReadConfidentialNotes directly)', identity('susan'), ['CanRead', 'CanReadConfidentialNotes']],
+    ['alice (writer)', identity('alice'), ['CanRead', 'CanWrite']],
+    ['bob (nothing)', identity('bob'), []],
+    ['carol without an identity role (no grant of her own)', identity('carol'), []],
+    ['carol with the identity role notes-admin (moderator)', identity('carol', ['notes-admin']), ALL],
+    ['anyone with the identity role notes-admin', identity('dave', ['notes-admin']), ALL],
+    ['an identity role the policy does not map', identity('erin', ['admin']), []],
+  ])('should grant %s exactly what the issue lists', async (_who, who, expected) => {
+    expect([...(await policies.permissionsOf(NOTE_POLICY, who, ALL))].sort()).toEqual([...expected].sort());
+  });
+
+  it('should not let a token claim grant permissions: only identity roles are read from it', async () => {
+    const claimsEverything = { ...identity('bob'), claims: { sub: 'bob', permissions: ALL, scope: 'notes:read notes:write' } };
+    expect(await policies.hasPermission(NOTE_POLICY, claimsEverything, 'CanRead')).toBe(false);
+  });
+});
