@@ -1,0 +1,60 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { makeKey, signJws } from '../../../../test/support/signing';
+import type { JwtAlgorithm } from '../authz.constants';
+import { keyFitsAlgorithm, verifySignature } from './algorithms';
+
+const rsa = makeKey('rsa');
+const p256 = makeKey('p256', 'ES256');
+const p384 = makeKey('p384', 'ES384');
+const ed = makeKey('ed', 'EdDSA');
+const p521 = generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey;
+const x25519 = generateKeyPairSync('x25519').publicKey;
+
+describe('keyFitsAlgorithm', () => {
+  it.each([
+    ['RS256', 'RSA', rsa.publicKey, true],
+    ['PS512', 'RSA', rsa.publicKey, true],
+    ['ES256', 'RSA', rsa.publicKey, false],
+    ['EdDSA', 'RSA', rsa.publicKey, false],
+    ['ES256', 'P-256', p256.publicKey, true],
+    ['ES384', 'P-256', p256.publicKey, false],
+    ['ES512', 'P-256', p256.publicKey, false],
+    ['ES384', 'P-384', p384.publicKey, true],
+    ['ES512', 'P-521', p521, true],
+    ['RS256', 'P-256', p256.publicKey, false],
+    ['EdDSA', 'Ed25519', ed.publicKey, true],
+    ['ES256', 'Ed25519', ed.publicKey, false],
+    ['EdDSA', 'X25519', x25519, false],
+  ] as const)('%s with a %s key fits: %s', (alg, _name, key, fits) => {
+    expect(keyFitsAlgorithm(key, alg as JwtAlgorithm)).toBe(fits);
+  });
+});
+
+describe('verifySignature', () => {
+  const check = (token: string, alg: JwtAlgorithm, key = rsa.publicKey) => {
+    const [header, payload, signature] = token.split('.');
+    return verifySignature(alg, key, `${header}.${payload}`, Buffer.from(signature, 'base64url'));
+  };
+
+  it.each(['RS256', 'PS256'] as const)('should verify a real %s signature', (alg) => {
+    expect(check(signJws({ alg }, { sub: 'a' }, rsa.privateKey), alg)).toBe(true);
+  });
+
+  it('should verify ES256 in the JWS (r||s) encoding and EdDSA', () => {
+    expect(check(signJws({ alg: 'ES256' }, { sub: 'a' }, p256.privateKey), 'ES256', p256.publicKey)).toBe(true);
+    expect(check(signJws({ alg: 'EdDSA' }, { sub: 'a' }, ed.privateKey), 'EdDSA', ed.publicKey)).toBe(true);
+  });
+
+  it('should not let an RS256 signature pass as PS256, nor the reverse', () => {
+    expect(check(signJws({ alg: 'RS256' }, { sub: 'a' }, rsa.privateKey), 'PS256')).toBe(false);
+    expect(check(signJws({ alg: 'PS256' }, { sub: 'a' }, rsa.privateKey), 'RS256')).toBe(false);
+  });
+
+  it('should answer false, not throw, for malformed signatures', () => {
+    const input = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0';
+    expect(verifySignature('ES256', p256.publicKey, input, Buffer.alloc(64))).toBe(false);
+    expect(verifySignature('ES256', p256.publicKey, input, Buffer.alloc(3))).toBe(false);
+    expect(verifySignature('RS256', rsa.publicKey, input, Buffer.alloc(0))).toBe(false);
+    expect(verifySignature('EdDSA', ed.publicKey, input, Buffer.alloc(1))).toBe(false);
+  });
+});
