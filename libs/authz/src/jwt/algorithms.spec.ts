@@ -12,20 +12,20 @@ const x25519 = generateKeyPairSync('x25519').publicKey;
 
 describe('keyFitsAlgorithm', () => {
   it.each([
-    ['RS256', 'RSA', rsa.publicKey, true],
-    ['PS512', 'RSA', rsa.publicKey, true],
-    ['ES256', 'RSA', rsa.publicKey, false],
-    ['EdDSA', 'RSA', rsa.publicKey, false],
-    ['ES256', 'P-256', p256.publicKey, true],
-    ['ES384', 'P-256', p256.publicKey, false],
-    ['ES512', 'P-256', p256.publicKey, false],
-    ['ES384', 'P-384', p384.publicKey, true],
-    ['ES512', 'P-521', p521, true],
-    ['RS256', 'P-256', p256.publicKey, false],
-    ['EdDSA', 'Ed25519', ed.publicKey, true],
-    ['ES256', 'Ed25519', ed.publicKey, false],
-    ['EdDSA', 'X25519', x25519, false],
-  ] as const)('%s with a %s key fits: %s', (alg, _name, key, fits) => {
+    ['RS256', 'RSA', true, rsa.publicKey],
+    ['PS512', 'RSA', true, rsa.publicKey],
+    ['ES256', 'RSA', false, rsa.publicKey],
+    ['EdDSA', 'RSA', false, rsa.publicKey],
+    ['ES256', 'P-256', true, p256.publicKey],
+    ['ES384', 'P-256', false, p256.publicKey],
+    ['ES512', 'P-256', false, p256.publicKey],
+    ['ES384', 'P-384', true, p384.publicKey],
+    ['ES512', 'P-521', true, p521],
+    ['RS256', 'P-256', false, p256.publicKey],
+    ['EdDSA', 'Ed25519', true, ed.publicKey],
+    ['ES256', 'Ed25519', false, ed.publicKey],
+    ['EdDSA', 'X25519', false, x25519],
+  ] as const)('%s with a %s key fits: %s', (alg, _name, fits, key) => {
     expect(keyFitsAlgorithm(key, alg as JwtAlgorithm)).toBe(fits);
   });
 });
