@@ -62,8 +62,8 @@ describe('npm start and npm run token', () => {
 
   it('should print where the API and the local provider listen, and the next command', () => {
     const banner = startBanner(notes!, 'notes-api');
-    expect(banner).toContain(`Notes API            ${notes!.apiUrl}`);
-    expect(banner).toContain(`Local OpenID provider ${notes!.issuer}`);
+    expect(banner).toContain(`Notes API              ${notes!.apiUrl}`);
+    expect(banner).toContain(`Local OpenID provider  ${notes!.issuer}`);
     expect(banner).toContain(`embedded PostgreSQL (PGlite) in ${data.dataDir}/pglite`);
     expect(banner).toContain('TOKEN=$(npm run --silent token -- susan)');
     expect(banner).toContain(`curl -H "Authorization: Bearer $TOKEN" ${notes!.apiUrl}/notes`);
@@ -140,7 +140,7 @@ describe('npm start and npm run token', () => {
       const app = await startNotes(settingsFromEnv({ DATA_DIR: external.dataDir, PORT: '0', OIDC_ISSUER: idp.issuer }), { logger: false });
       try {
         expect(app.localProvider).toBeUndefined();
-        expect(startBanner(app, 'notes-api')).toContain(`Trusted issuer       ${idp.issuer}`);
+        expect(startBanner(app, 'notes-api')).toContain(`Trusted issuer         ${idp.issuer}`);
         const token = (await requestDemoUserToken(idp.issuer, idp.clientSecrets[CLI_CLIENT_ID], 'susan')).access_token;
         const res = await fetch(`${app.apiUrl}/notes`, { headers: { authorization: `Bearer ${token}` } });
         expect(res.status).toBe(200);
