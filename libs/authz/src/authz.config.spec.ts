@@ -22,6 +22,7 @@ describe('resolveAuthzConfig', () => {
       expect(config).toMatchObject({
         issuer: 'https://login.example.com/',
         audiences: ['notes-api'],
+        audienceClaim: 'aud',
         algorithms: ['RS256'],
         clockTolerance: 30,
         realm: 'notes-api',
@@ -99,6 +100,7 @@ describe('resolveAuthzConfig', () => {
     ['a clockTolerance above 300 s', { ...valid, clockTolerance: 301 }, /`clockTolerance` is 301/],
     ['a clockTolerance that is not a number', { ...valid, clockTolerance: '30' }, /`clockTolerance`/],
     ['a clockTolerance of NaN', { ...valid, clockTolerance: Number.NaN }, /`clockTolerance`/],
+    ['an unknown audienceClaim', { ...valid, audienceClaim: 'azp' }, /`audienceClaim` is "azp"/],
     ['an unknown claim preset', { ...valid, claims: 'keycloack' }, /`claims` names unknown preset "keycloack"/],
     ['a claim mapping with an empty path', { ...valid, claims: { roles: [[]] } }, /`claims.roles` has an empty claim path/],
     ['a claim mapping that is not a list', { ...valid, claims: { scopes: 'scope' } }, /`claims.scopes` must be a list/],

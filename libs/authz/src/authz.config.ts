@@ -9,6 +9,7 @@ import { validatePolicyDocuments, type PolicyDocuments } from './policy/policy-d
 export interface AuthzConfig {
   readonly issuer: string;
   readonly audiences: readonly string[];
+  readonly audienceClaim: 'aud' | 'client_id';
   readonly keySource: { readonly jwksUri?: string; readonly jwks?: JsonWebKeySet };
   readonly algorithms: readonly JwtAlgorithm[];
   readonly clockTolerance: number;
@@ -58,6 +59,7 @@ export function resolveAuthzConfig(options: AuthzModuleOptions | undefined): Aut
   return deepFreeze({
     issuer,
     audiences,
+    audienceClaim: resolveAudienceClaim(options.audienceClaim),
     // Copied, so that freezing the configuration never freezes the caller's objects.
     keySource: { jwksUri: options.jwksUri, jwks: options.jwks && { keys: options.jwks.keys.map((key) => ({ ...key })) } },
     algorithms,
@@ -110,6 +112,12 @@ function resolveAudiences(value: unknown): string[] {
     }
   }
   return [...list];
+}
+
+function resolveAudienceClaim(value: unknown): 'aud' | 'client_id' {
+  if (value === undefined) return 'aud';
+  if (value === 'aud' || value === 'client_id') return value;
+  throw new AuthzConfigurationError(`option \`audienceClaim\` is ${JSON.stringify(value)}.`, "use 'aud' (the default) or 'client_id' (Amazon Cognito access tokens).");
 }
 
 function requireUrl(value: string, option: string, note = ''): void {

@@ -25,6 +25,11 @@ export interface AuthzModuleOptions {
   issuer: string;
   /** This API's identifier(s); a token's `aud` must contain one of them. Required, never empty. */
   audience: string | string[];
+  /**
+   * The claim that must name this API: `'aud'` (default), or `'client_id'` for providers whose access tokens carry
+   * no `aud` (Amazon Cognito), where `audience` then lists your app client ids. See docs/security.md.
+   */
+  audienceClaim?: 'aud' | 'client_id';
   /** Where the provider's keys are. Default: `jwks_uri` from `${issuer}/.well-known/openid-configuration`. */
   jwksUri?: string;
   /** A fixed key set instead of fetching one (air-gapped deployments, the testing kit). Excludes `jwksUri`. */

@@ -60,7 +60,7 @@ export const ClaimPresets = {
   okta: (): ClaimMapping => ({ ...DEFAULT_MAPPING, roles: ['groups'] }),
   /** Microsoft Entra ID: app roles in `roles`, delegated scopes in `scp`, client in `azp` or `appid`. */
   'entra-id': (): ClaimMapping => ({ ...DEFAULT_MAPPING, roles: ['roles'] }),
-  /** Amazon Cognito: user pool groups in `cognito:groups`. */
+  /** Amazon Cognito: user pool groups in `cognito:groups`. Cognito access tokens have no `aud`: also set `audienceClaim: 'client_id'`. */
   cognito: (): ClaimMapping => ({ ...DEFAULT_MAPPING, roles: ['cognito:groups'] }),
 } satisfies Record<ClaimPresetName, (...args: never[]) => ClaimMapping>;
 

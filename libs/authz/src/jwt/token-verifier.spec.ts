@@ -161,6 +161,25 @@ describe('TokenVerifier', () => {
     });
   });
 
+  describe('when audienceClaim is client_id (Amazon Cognito access tokens)', () => {
+    it('should accept a token without aud whose client_id is one of the audiences', async () => {
+      const { verifier } = setup({ audience: ['app-client-1', 'app-client-2'], audienceClaim: 'client_id' });
+      await expect(verifier.verify(sign({ aud: undefined, client_id: 'app-client-2' }))).resolves.toMatchObject({ client_id: 'app-client-2' });
+    });
+
+    it('should refuse another client_id, a missing one, and ignore a matching aud', async () => {
+      const { verifier } = setup({ audience: 'app-client-1', audienceClaim: 'client_id' });
+      await refusal(verifier.verify(sign({ aud: undefined, client_id: 'other-client' })), 'The token audience is not this API');
+      await refusal(verifier.verify(sign({ aud: undefined })), 'The token audience is not this API');
+      await refusal(verifier.verify(sign({ aud: 'app-client-1', client_id: 'other-client' })), 'The token audience is not this API');
+    });
+
+    it('should refuse a token whose only match is client_id when audienceClaim is the default', async () => {
+      const { verifier } = setup({ audience: 'app-client-1' });
+      await refusal(verifier.verify(sign({ aud: undefined, client_id: 'app-client-1' })), 'The token audience is not this API');
+    });
+  });
+
   describe('remembered verifications', () => {
     it('should answer a repeated token without asking the key set again', async () => {
       const { keys, verifier } = setup();

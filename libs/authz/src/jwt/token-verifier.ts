@@ -119,7 +119,9 @@ export class TokenVerifier {
   private checkClaims(payload: Record<string, unknown>): VerifiedClaims {
     const { iss, sub, aud, exp, nbf, iat } = payload;
     if (iss !== this.config.issuer) invalid('The token issuer is not trusted');
-    const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+    // Cognito access tokens name their audience only in client_id; `audienceClaim` says which claim binds the token.
+    const bound = this.config.audienceClaim === 'client_id' ? payload.client_id : aud;
+    const audiences = typeof bound === 'string' ? [bound] : Array.isArray(bound) ? bound : [];
     if (!audiences.some((entry) => typeof entry === 'string' && this.config.audiences.includes(entry))) {
       invalid('The token audience is not this API');
     }

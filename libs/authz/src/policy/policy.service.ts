@@ -33,6 +33,6 @@ export abstract class PolicyService {
    */
   async permissionsOf(policy: string, identity: AuthzIdentity, permissions: readonly string[]): Promise<ReadonlySet<string>> {
     const answers = await Promise.all(permissions.map((permission) => this.hasPermission(policy, identity, permission)));
-    return new Set(permissions.filter((_, index) => answers[index]));
+    return new Set(permissions.filter((_, index) => answers[index] === true));
   }
 }
