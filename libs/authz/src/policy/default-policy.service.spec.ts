@@ -274,5 +274,15 @@ describe('PolicyService.permissionsOf (the base batch form)', () => {
       expect([...held]).toEqual(['CanRead']);
       expect(service.asked).toEqual(['CanRead', 'CanWrite']);
     });
+
+    it('should count only a literal true as held, as the guard does', async () => {
+      class Sloppy extends PolicyService {
+        async hasPermission(_policy: string, _identity: AuthzIdentity, permission: string): Promise<boolean> {
+          return (permission === 'CanRead' ? true : 'yes') as boolean;
+        }
+      }
+      const held = await new Sloppy().permissionsOf('note', identity('susan'), ['CanRead', 'CanWrite']);
+      expect([...held]).toEqual(['CanRead']);
+    });
   });
 });
