@@ -14,6 +14,8 @@ export const SCHEMA_MIGRATIONS: readonly Migration[] = [
       tx.exec(`
         CREATE TABLE notes (
           id           uuid        PRIMARY KEY,
+          -- Creation order: timestamps can tie (PGlite's clock ticks in milliseconds), this never does.
+          position     bigint      GENERATED ALWAYS AS IDENTITY UNIQUE,
           title        text        NOT NULL,
           body         text        NOT NULL DEFAULT '',
           confidential boolean     NOT NULL DEFAULT false,
@@ -21,7 +23,6 @@ export const SCHEMA_MIGRATIONS: readonly Migration[] = [
           created_at   timestamptz NOT NULL DEFAULT now(),
           updated_at   timestamptz NOT NULL DEFAULT now()
         );
-        CREATE INDEX notes_created_at_idx ON notes (created_at, id);
       `),
   },
 ];

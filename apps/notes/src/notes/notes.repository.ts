@@ -15,9 +15,9 @@ const COLUMNS = 'id, title, body, confidential, owner_id AS "ownerId", created_a
 export class NotesRepository {
   constructor(@Inject(SQL_DATABASE) private readonly db: SqlDatabase) {}
 
-  /** Oldest first; confidential notes only when asked for. */
+  /** In creation order; confidential notes only when asked for. */
   list(options: { includeConfidential: boolean }): Promise<Note[]> {
-    return this.db.query<Note>(`SELECT ${COLUMNS} FROM notes WHERE confidential = false OR $1 ORDER BY created_at, id`, [options.includeConfidential]);
+    return this.db.query<Note>(`SELECT ${COLUMNS} FROM notes WHERE confidential = false OR $1 ORDER BY position`, [options.includeConfidential]);
   }
 
   /** `id` must be a UUID (the controller checks it): PostgreSQL refuses anything else as input for a uuid column. */
