@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLI_CLIENT_ID, SERVICE_CLIENT_ID } from './demo-users';
 
 /**
@@ -15,7 +15,7 @@ export interface LocalOidcState {
 }
 
 /** The state file in a data directory. */
-export const stateFileIn = (dataDir: string): string => `${dataDir}/local-oidc.json`;
+export const stateFileIn = (dataDir: string): string => join(dataDir, 'local-oidc.json');
 
 /** Reads the state, or makes a new key and secrets if there is none; records `issuer` and saves it. */
 export async function prepareState(file: string, issuer: string): Promise<LocalOidcState> {

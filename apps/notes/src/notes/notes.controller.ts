@@ -7,7 +7,7 @@ import { NOTE_POLICY } from './note.policy';
 import { NotesService } from './notes.service';
 
 // Ids are UUIDs; anything else is a 400 before the database sees it.
-const NoteId = () => Param('id', new ParseUUIDPipe({ version: undefined }));
+const NoteId = () => Param('id', new ParseUUIDPipe());
 
 /**
  * The notes API. Scopes say what the user let the client do; permissions say what the `note` policy lets the
