@@ -1,6 +1,7 @@
-// Nest 12 and jose ship ESM only; @swc/jest turns them into CommonJS so jest on Node 20 can load them.
+// Nest 12, jose and oidc-provider ship ESM only, and PGlite's CommonJS build calls import(): @swc/jest turns them
+// into plain CommonJS so jest on Node 20 can load them.
 const transform = {
-  '^.+\\.(t|j|mj)s$': [
+  '^.+\\.(t|j|mj|cj)s$': [
     '@swc/jest',
     {
       jsc: {
@@ -14,8 +15,8 @@ const transform = {
 };
 const common = {
   transform,
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose|oidc-provider)/)'],
-  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose|oidc-provider|@electric-sql)/)'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   moduleNameMapper: {
     '^nestjs-authz$': '<rootDir>/libs/authz/src/index.ts',
     '^nestjs-authz/testing$': '<rootDir>/libs/authz/src/testing/index.ts',

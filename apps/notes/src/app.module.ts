@@ -9,7 +9,7 @@ import { NotesModule } from './notes/notes.module';
 
 /** What AppModule needs: who issues tokens, and which database. */
 export interface AppModuleSettings {
-  readonly authz: Pick<AuthzModuleOptions, 'issuer' | 'jwksUri' | 'audience' | 'claims' | 'requireAccessTokenType'>;
+  readonly authz: Pick<AuthzModuleOptions, 'issuer' | 'jwksUri' | 'audience' | 'audienceClaim' | 'claims' | 'requireAccessTokenType'>;
   readonly database: DatabaseSettings;
 }
 

@@ -39,6 +39,7 @@ export async function startNotes(settings: NotesSettings, options: { logger?: Lo
         issuer,
         jwksUri: settings.oidc.jwksUri,
         audience: settings.oidc.audience,
+        audienceClaim: settings.oidc.audienceClaim,
         claims: settings.oidc.claims,
         // The local provider issues RFC 9068 tokens; external providers differ (see docs/notes-app.md).
         requireAccessTokenType: localProvider !== undefined,

@@ -7,7 +7,7 @@ describe('settingsFromEnv', () => {
       expect(settingsFromEnv({}, '/repo')).toEqual({
         host: '127.0.0.1',
         port: 3000,
-        oidc: { issuer: undefined, jwksUri: undefined, audience: 'notes-api', claims: 'default' },
+        oidc: { issuer: undefined, jwksUri: undefined, audience: 'notes-api', audienceClaim: 'aud', claims: 'default' },
         localOidcPort: 3001,
         dataDir: '/repo/.data',
         databaseUrl: undefined,
@@ -28,9 +28,18 @@ describe('settingsFromEnv', () => {
         issuer: 'https://login.example.com/realms/notes',
         jwksUri: 'https://login.example.com/realms/notes/protocol/openid-connect/certs',
         audience: 'notes',
+        audienceClaim: 'aud',
         claims: 'okta',
       });
       expect(settings.seedDemoNotes).toBe(false);
+    });
+
+    it('should bind Cognito access tokens by client_id when OIDC_AUDIENCE_CLAIM says so', () => {
+      expect(settingsFromEnv({ OIDC_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/pool', OIDC_CLAIMS: 'cognito', OIDC_AUDIENCE: 'app-client', OIDC_AUDIENCE_CLAIM: 'client_id' }).oidc).toMatchObject({
+        audience: 'app-client',
+        audienceClaim: 'client_id',
+        claims: 'cognito',
+      });
     });
 
     it('should give the Keycloak preset its client and the Auth0 preset its namespace', () => {
@@ -53,6 +62,7 @@ describe('settingsFromEnv', () => {
   describe('when a setting cannot work', () => {
     it.each([
       [{ PORT: 'eighty' }, 'PORT is "eighty"'],
+      [{ OIDC_AUDIENCE_CLAIM: 'azp' }, 'OIDC_AUDIENCE_CLAIM is "azp"'],
       [{ PORT: '70000' }, 'PORT is "70000"'],
       [{ LOCAL_OIDC_PORT: '-1' }, 'LOCAL_OIDC_PORT is "-1"'],
       [{ PORT: '4000', LOCAL_OIDC_PORT: '4000' }, 'PORT and LOCAL_OIDC_PORT are both 4000'],

@@ -11,6 +11,8 @@ export interface NotesSettings {
     readonly issuer?: string;
     readonly jwksUri?: string;
     readonly audience: string;
+    /** The claim that must name the audience: `aud`, or `client_id` for Amazon Cognito access tokens. */
+    readonly audienceClaim: 'aud' | 'client_id';
     readonly claims: ClaimPresetName | ClaimMapping;
   };
   /** Port of the local development OpenID provider (127.0.0.1 only). */
@@ -59,7 +61,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: strin
   return {
     host: optional(env.HOST) ?? '127.0.0.1',
     port,
-    oidc: { issuer, jwksUri, audience: optional(env.OIDC_AUDIENCE) ?? 'notes-api', claims: claimMapping(env) },
+    oidc: { issuer, jwksUri, audience: optional(env.OIDC_AUDIENCE) ?? 'notes-api', audienceClaim: audienceClaim(env.OIDC_AUDIENCE_CLAIM), claims: claimMapping(env) },
     localOidcPort,
     dataDir: resolve(cwd, optional(env.DATA_DIR) ?? '.data'),
     databaseUrl,
@@ -76,6 +78,12 @@ function claimMapping(env: NodeJS.ProcessEnv): ClaimPresetName | ClaimMapping {
   if (preset === 'keycloak' && optional(env.OIDC_KEYCLOAK_CLIENT_ID)) return ClaimPresets.keycloak({ clientId: env.OIDC_KEYCLOAK_CLIENT_ID!.trim() });
   if (preset === 'auth0' && optional(env.OIDC_AUTH0_NAMESPACE)) return ClaimPresets.auth0({ namespace: env.OIDC_AUTH0_NAMESPACE!.trim() });
   return preset as ClaimPresetName;
+}
+
+function audienceClaim(value: string | undefined): 'aud' | 'client_id' {
+  const claim = optional(value) ?? 'aud';
+  if (claim === 'aud' || claim === 'client_id') return claim;
+  throw new NotesConfigurationError(`OIDC_AUDIENCE_CLAIM is ${JSON.stringify(value)}.`, 'use aud (the default) or client_id (Amazon Cognito access tokens).');
 }
 
 function optional(value: string | undefined): string | undefined {
