@@ -100,7 +100,7 @@ function formatReport({ rows, verdicts, memory, decision, appRss, settings }) {
   out.push(
     table(
       ['adapter', '#', 'target', 'measured (req/s)', 'result', 'by app CPU/req'],
-      verdicts.map((v) => [v.adapter, v.id, v.label, fixed(v.value, 2), v.pass ? 'PASS' : 'MISS', `${fixed(v.cpuValue, 2)} ${v.cpuPass ? 'PASS' : 'MISS'}`]),
+      verdicts.map((v) => [v.adapter, v.id, v.label, fixed(v.value, 3), v.pass ? 'PASS' : 'MISS', `${fixed(v.cpuValue, 3)} ${v.cpuPass ? 'PASS' : 'MISS'}`]),
     ),
   );
   if (appRss.length > 0) {
