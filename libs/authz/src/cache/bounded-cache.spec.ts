@@ -19,7 +19,7 @@ describe('BoundedCache', () => {
       expect(cache.get('c')).toBe(3);
     });
 
-    it('should count a read as a use, evicting the least recently used instead', () => {
+    it('should count a read as a use, evicting an unused entry instead', () => {
       const { cache } = cacheWithClock(2);
       cache.set('a', 1, 10_000);
       cache.set('b', 2, 10_000);
@@ -27,6 +27,22 @@ describe('BoundedCache', () => {
       cache.set('c', 3, 10_000);
       expect(cache.get('b')).toBeUndefined();
       expect(cache.get('a')).toBe(1);
+    });
+
+    it('should keep an entry that is read while thousands of others come and go', () => {
+      const { cache } = cacheWithClock(100);
+      cache.set('hot', 0, 10_000);
+      for (let i = 0; i < 10_000; i++) {
+        cache.set(`cold-${i}`, i, 10_000);
+        if (i % 10 === 0) expect(cache.get('hot')).toBe(0);
+      }
+      expect(cache.size).toBeLessThanOrEqual(100);
+    });
+
+    it('should always keep the most recent half of maxEntries', () => {
+      const { cache } = cacheWithClock(100);
+      for (let i = 0; i < 1_234; i++) cache.set(`key-${i}`, i, 10_000);
+      for (let i = 1_234 - 50; i < 1_234; i++) expect(cache.get(`key-${i}`)).toBe(i);
     });
 
     it('should overwrite an existing key without evicting another', () => {

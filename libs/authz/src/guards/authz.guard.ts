@@ -15,6 +15,7 @@ import type { AuthzIdentity } from '../identity/identity';
 import { toIdentity } from '../identity/identity-mapper';
 import { TokenVerifier } from '../jwt/token-verifier';
 import { PolicyService } from '../policy/policy.service';
+import { DecisionDeadline } from './decision-deadline';
 import { readRouteRequirements, type RouteRequirements } from './route-requirements';
 
 /**
@@ -33,6 +34,11 @@ export class AuthzGuard implements CanActivate {
   protected readonly logger = new Logger('AuthzGuard');
   // Decorators are read once per route (handler and controller: an inherited handler can serve two controllers).
   private readonly routes = new WeakMap<Function, WeakMap<Function, RouteRequirements>>();
+  // A remembered token yields the same frozen claims object each time, so it maps to the same identity.
+  private readonly identities = new WeakMap<object, AuthzIdentity>();
+  // The distinct permissions of a route, computed once per route instead of once per request.
+  private readonly neededByRoute = new WeakMap<RouteRequirements, string[]>();
+  private readonly deadline: DecisionDeadline;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -40,7 +46,9 @@ export class AuthzGuard implements CanActivate {
     protected readonly verifier: TokenVerifier,
     protected readonly policies: PolicyService,
     protected readonly adapterHost: HttpAdapterHost,
-  ) {}
+  ) {
+    this.deadline = new DecisionDeadline(config.policyTimeoutMs);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     // Other transports are not supported yet: deny rather than let them through unchecked.
@@ -65,7 +73,9 @@ export class AuthzGuard implements CanActivate {
   protected async authenticate(request: BearerRequest): Promise<AuthzIdentity> {
     const token = extractBearerToken(request, this.config.allowQueryToken);
     const claims = await this.verifier.verify(token);
-    return toIdentity(claims, this.config.claims);
+    let identity = this.identities.get(claims);
+    if (!identity) this.identities.set(claims, (identity = toIdentity(claims, this.config.claims)));
+    return identity;
   }
 
   /** Throws 403 `insufficient_scope` for the first scope group the identity does not satisfy. */
@@ -85,14 +95,20 @@ export class AuthzGuard implements CanActivate {
   protected async checkPermissions(route: RouteRequirements, identity: AuthzIdentity): Promise<void> {
     if (route.permissions.length === 0) return;
     const policy = route.policy!;
-    const needed = [...new Set(route.permissions.flatMap((group) => group.names))];
+    let needed = this.neededByRoute.get(route);
+    if (!needed) this.neededByRoute.set(route, (needed = [...new Set(route.permissions.flatMap((group) => group.names))]));
     let granted: boolean[];
     try {
-      granted = await this.withTimeout(Promise.all(needed.map((permission) => this.policies.hasPermission(policy, identity, permission))), policy);
+      const decision =
+        needed.length === 1
+          ? this.policies.hasPermission(policy, identity, needed[0]).then((answer) => [answer])
+          : Promise.all(needed.map((permission) => this.policies.hasPermission(policy, identity, permission)));
+      granted = await this.deadline.race(decision, () => new Error(`policy '${policy}' gave no answer within ${this.config.policyTimeoutMs} ms`));
     } catch (error) {
       this.logger.error(`PolicyService failed for policy '${policy}', subject '${identity.subject}'; denying with 503`, (error as Error)?.stack ?? String(error));
       throw new PolicyUnavailableException(policy);
     }
+    if (granted.every((answer) => answer === true)) return;
     const held = new Set(needed.filter((_, index) => granted[index] === true));
     for (const group of route.permissions) {
       const missing = group.names.filter((permission) => !held.has(permission));
@@ -113,14 +129,6 @@ export class AuthzGuard implements CanActivate {
       byController.set(controller, route);
     }
     return route;
-  }
-
-  private withTimeout<T>(decision: Promise<T>, policy: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`policy '${policy}' gave no answer within ${this.config.policyTimeoutMs} ms`)), this.config.policyTimeoutMs);
-    });
-    return Promise.race([decision, timeout]).finally(() => clearTimeout(timer));
   }
 
   private setRefusalHeaders(response: unknown, error: AuthzException): void {

@@ -14,7 +14,13 @@ const MAX_KID_LENGTH = 256;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const ACCESS_TOKEN_TYPE = /^(application\/)?at\+jwt$/i;
 
+// Remembered verifications are filed under the token's last characters (signature bytes) and used only if the
+// whole token is identical: hashing 32 characters instead of the whole token on every request. Two tokens that
+// share a tail just displace each other; neither is ever answered with the other's claims.
+const SLOT_CHARS = 32;
+
 interface Remembered {
+  readonly token: string;
   readonly claims: VerifiedClaims;
   readonly key: KeyObject;
 }
@@ -50,13 +56,14 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedClaims> {
-    const hit = this.remembered?.get(token);
-    if (hit) {
+    const slot = token.slice(-SLOT_CHARS);
+    const hit = this.remembered?.get(slot);
+    if (hit && hit.token === token) {
       if (this.keys.isCurrent(hit.key)) {
         this.checkTimes(hit.claims, this.now() / 1000);
         return hit.claims;
       }
-      this.remembered!.delete(token);
+      this.remembered!.delete(slot);
     }
 
     if (token.length > MAX_TOKEN_LENGTH) invalid('The token is too long');
@@ -79,7 +86,7 @@ export class TokenVerifier {
     const claims = this.checkClaims(parseJsonObject(payloadBytes, 'payload'));
     if (this.remembered) {
       const ttlMs = this.rememberFor(claims);
-      if (ttlMs > 0) this.remembered.set(token, { claims, key }, ttlMs);
+      if (ttlMs > 0) this.remembered.set(slot, { token, claims, key }, ttlMs);
     }
     return claims;
   }

@@ -28,6 +28,7 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   private readonly cache?: BoundedCache<string, ReadonlySet<string>>;
   private readonly ttlMs: number;
   private readonly stopListening: () => void;
+  private readonly identityKeys = new WeakMap<AuthzIdentity, string>();
   // Bumped on every invalidation so that a lookup that started before a change never stores its stale answer.
   private generation = 0;
 
@@ -53,8 +54,8 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
 
   /** Every permission the identity holds in `policy` (may contain `'*'`). */
   async grantedPermissions(policy: string, identity: AuthzIdentity): Promise<ReadonlySet<string>> {
-    // JSON keeps the parts apart whatever characters a subject or role name contains.
-    const key = JSON.stringify([policy, identity.issuer, identity.subject, [...identity.roles].sort()]);
+    // JSON keeps the parts apart whatever characters a policy, subject or role name contains.
+    const key = JSON.stringify(policy) + this.identityKey(identity);
     const cached = this.cache?.get(key);
     if (cached) return cached;
     const generation = this.generation;
@@ -65,10 +66,17 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
     return granted;
   }
 
+  // Built once per identity object: a remembered token hands the guard the same frozen identity on every request.
+  private identityKey(identity: AuthzIdentity): string {
+    let key = this.identityKeys.get(identity);
+    if (key === undefined) this.identityKeys.set(identity, (key = JSON.stringify([identity.issuer, identity.subject, [...identity.roles].sort()])));
+    return key;
+  }
+
   /** Drops remembered decisions for one policy, or for all. Policy stores call this through `onChange`. */
   invalidate(policy?: string): void {
     this.generation++;
-    const prefix = `${JSON.stringify([policy]).slice(0, -1)},`;
+    const prefix = JSON.stringify(policy);
     this.cache?.clear(policy === undefined ? undefined : (key) => key.startsWith(prefix));
   }
 
