@@ -4,6 +4,8 @@ import { InvalidRequestException, MissingCredentialsException } from '../authz.e
 export interface BearerRequest {
   headers: Record<string, string | string[] | undefined>;
   query?: unknown;
+  /** The request target; without a `?` there is no query to parse (Express 5 parses `query` on every read). */
+  url?: string;
   /** Node's header list as received (Express requests), where a repeated `Authorization` header still shows. */
   rawHeaders?: readonly string[];
   /** Node's request, which Fastify keeps here. */
@@ -26,7 +28,7 @@ const BEARER_SCHEME = /^Bearer(?![A-Za-z0-9!#$%&'*+.^_`|~-])/i;
  */
 export function extractBearerToken(request: BearerRequest, allowQueryToken: boolean): string {
   const header = request.headers.authorization;
-  const queryToken = queryAccessToken(request.query);
+  const queryToken = request.url === undefined || request.url.includes('?') ? queryAccessToken(request.query) : undefined;
 
   if (queryToken !== undefined && !allowQueryToken) {
     throw new InvalidRequestException('Access tokens in the query string are not accepted; send an Authorization: Bearer header');

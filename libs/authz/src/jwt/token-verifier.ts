@@ -55,16 +55,27 @@ export class TokenVerifier {
     return this.remembered?.size ?? 0;
   }
 
-  async verify(token: string): Promise<VerifiedClaims> {
+  /**
+   * The claims of a token verified before, synchronously, or `undefined` when it must be verified (again).
+   * Throws like `verify()` when a remembered token has expired meanwhile.
+   */
+  recall(token: string): VerifiedClaims | undefined {
+    if (!this.remembered) return undefined;
     const slot = token.slice(-SLOT_CHARS);
-    const hit = this.remembered?.get(slot);
-    if (hit && hit.token === token) {
-      if (this.keys.isCurrent(hit.key)) {
-        this.checkTimes(hit.claims, this.now() / 1000);
-        return hit.claims;
-      }
-      this.remembered!.delete(slot);
+    const hit = this.remembered.get(slot);
+    if (!hit || hit.token !== token) return undefined;
+    if (!this.keys.isCurrent(hit.key)) {
+      this.remembered.delete(slot);
+      return undefined;
     }
+    this.checkTimes(hit.claims, this.now() / 1000);
+    return hit.claims;
+  }
+
+  async verify(token: string): Promise<VerifiedClaims> {
+    const recalled = this.recall(token);
+    if (recalled) return recalled;
+    const slot = token.slice(-SLOT_CHARS);
 
     if (token.length > MAX_TOKEN_LENGTH) invalid('The token is too long');
     const parts = token.split('.');
