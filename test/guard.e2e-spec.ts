@@ -195,6 +195,11 @@ describe.each(ADAPTERS)('AuthzGuard when the PolicyService fails (%s)', (adapter
       if (identity.subject === 'slow') return new Promise<boolean>(() => undefined);
       throw new Error('policy database unreachable');
     }
+
+    override cachedDecision(_policy: string, identity: AuthzIdentity): boolean | undefined {
+      if (identity.subject === 'broken-cache') throw new Error('cache corrupted');
+      return undefined;
+    }
   }
   let jwks: JwksServer;
   let app: INestApplication;
@@ -221,8 +226,64 @@ describe.each(ADAPTERS)('AuthzGuard when the PolicyService fails (%s)', (adapter
     expect(jwks.discoveryRequests).toBe(0);
   });
 
+  it('should answer 503 when the service fails while giving a cached decision', async () => {
+    const t = signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE, { sub: 'broken-cache' }), key.privateKey);
+    await request(app.getHttpServer()).get('/notes').auth(t, { type: 'bearer' }).expect(503);
+  });
+
   it('should answer 503 when the service exceeds policyTimeoutMs', async () => {
     const t = signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE, { sub: 'slow' }), key.privateKey);
     await request(app.getHttpServer()).get('/notes').auth(t, { type: 'bearer' }).expect(503);
+  });
+});
+
+describe('AuthzGuard with a PolicyService that has cached decisions', () => {
+  class CountingPolicy extends PolicyService {
+    asked = 0;
+    async hasPermission(_policy: string, identity: AuthzIdentity): Promise<boolean> {
+      this.asked++;
+      return identity.subject === 'susan';
+    }
+
+    override cachedDecision(_policy: string, identity: AuthzIdentity): boolean | undefined {
+      if (identity.subject === 'cached-susan') return true;
+      if (identity.subject === 'cached-bob') return false;
+      return undefined;
+    }
+  }
+  let jwks: JwksServer;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    jwks = await new JwksServer().start();
+    jwks.keys = [key.jwk];
+    app = await createApp('express', {
+      imports: [AuthzModule.forRoot({ issuer: jwks.issuer, audience: AUDIENCE, jwksUri: jwks.jwksUri, defaultPolicy: 'note', policyService: CountingPolicy })],
+      controllers: [FixtureController],
+      providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],
+    });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await jwks.stop();
+  });
+
+  const call = (sub: string) =>
+    request(app.getHttpServer()).get('/notes').auth(signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE, { sub }), key.privateKey), { type: 'bearer' });
+
+  it('should allow on a cached grant without asking hasPermission', async () => {
+    const policy = app.get(PolicyService) as CountingPolicy;
+    const before = policy.asked;
+    await call('cached-susan').expect(200);
+    expect(policy.asked).toBe(before);
+  });
+
+  it('should ask hasPermission when the cache denies or does not know, and follow its answer', async () => {
+    const policy = app.get(PolicyService) as CountingPolicy;
+    const before = policy.asked;
+    await call('cached-bob').expect(403);
+    await call('susan').expect(200);
+    expect(policy.asked).toBe(before + 2);
   });
 });

@@ -60,7 +60,8 @@ export class AuthzGuard implements CanActivate {
     try {
       const identity = await this.authenticate(request);
       this.checkScopes(route, identity);
-      await this.checkPermissions(route, identity);
+      const decision = this.checkPermissions(route, identity);
+      if (decision) await decision;
       request.user = identity;
       return true;
     } catch (error) {
@@ -92,22 +93,35 @@ export class AuthzGuard implements CanActivate {
     }
   }
 
-  /** Asks the PolicyService; 403 naming the missing permissions, 503 if it fails or exceeds `policyTimeoutMs`. */
-  protected async checkPermissions(route: RouteRequirements, identity: AuthzIdentity): Promise<void> {
+  /**
+   * Asks the PolicyService; 403 naming the missing permissions, 503 if it fails or exceeds `policyTimeoutMs`.
+   * Returns nothing when the route needs no permission or the service's cached decisions grant them all.
+   */
+  protected checkPermissions(route: RouteRequirements, identity: AuthzIdentity): Promise<void> | void {
     if (route.permissions.length === 0) return;
     const policy = route.policy!;
     let needed = this.neededByRoute.get(route);
     if (!needed) this.neededByRoute.set(route, (needed = [...new Set(route.permissions.flatMap((group) => group.names))]));
+    try {
+      if (needed.every((permission) => this.policies.cachedDecision?.(policy, identity, permission) === true)) return;
+    } catch (error) {
+      this.policyFailed(policy, identity, error);
+    }
+    return this.askPolicy(route, policy, needed, identity);
+  }
+
+  private policyFailed(policy: string, identity: AuthzIdentity, error: unknown): never {
+    this.logger.error(`PolicyService failed for policy '${policy}', subject '${identity.subject}'; denying with 503`, (error as Error)?.stack ?? String(error));
+    throw new PolicyUnavailableException(policy);
+  }
+
+  private async askPolicy(route: RouteRequirements, policy: string, needed: readonly string[], identity: AuthzIdentity): Promise<void> {
     let granted: boolean[];
     try {
-      const decision =
-        needed.length === 1
-          ? this.policies.hasPermission(policy, identity, needed[0]).then((answer) => [answer])
-          : Promise.all(needed.map((permission) => this.policies.hasPermission(policy, identity, permission)));
+      const decision = Promise.all(needed.map((permission) => this.policies.hasPermission(policy, identity, permission)));
       granted = await this.deadline.race(decision, () => new Error(`policy '${policy}' gave no answer within ${this.config.policyTimeoutMs} ms`));
     } catch (error) {
-      this.logger.error(`PolicyService failed for policy '${policy}', subject '${identity.subject}'; denying with 503`, (error as Error)?.stack ?? String(error));
-      throw new PolicyUnavailableException(policy);
+      this.policyFailed(policy, identity, error);
     }
     if (granted.every((answer) => answer === true)) return;
     const held = new Set(needed.filter((_, index) => granted[index] === true));

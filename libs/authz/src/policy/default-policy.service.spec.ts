@@ -201,6 +201,16 @@ describe('DefaultPolicyService', () => {
       expect(await service.hasPermission('note', identity('bob', ['a\0notes-admin']), 'CanModerate')).toBe(false);
     });
 
+    it('should give cached decisions synchronously, and none before the first question or after a change', async () => {
+      const { service, store } = serviceWith();
+      expect(service.cachedDecision('note', identity('susan'), 'CanRead')).toBeUndefined();
+      await service.hasPermission('note', identity('susan'), 'CanRead');
+      expect(service.cachedDecision('note', identity('susan'), 'CanRead')).toBe(true);
+      expect(service.cachedDecision('note', identity('susan'), 'CanDelete')).toBe(false);
+      store.replace({ note: { roles: {} } });
+      expect(service.cachedDecision('note', identity('susan'), 'CanRead')).toBeUndefined();
+    });
+
     it('should read the store on every question when the cache is off', async () => {
       const { service, store } = serviceWith(policies, { decisionCache: false });
       await service.hasPermission('note', identity('susan'), 'CanRead');

@@ -43,8 +43,12 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   }
 
   async hasPermission(policy: string, identity: AuthzIdentity, permission: string): Promise<boolean> {
-    const granted = await this.grantedPermissions(policy, identity);
-    return granted.has(ALL_PERMISSIONS) || granted.has(permission);
+    return allows(await this.grantedPermissions(policy, identity), permission);
+  }
+
+  override cachedDecision(policy: string, identity: AuthzIdentity, permission: string): boolean | undefined {
+    const granted = this.cache?.get(this.cacheKey(policy, identity));
+    return granted && allows(granted, permission);
   }
 
   override async permissionsOf(policy: string, identity: AuthzIdentity, permissions: readonly string[]): Promise<ReadonlySet<string>> {
@@ -54,8 +58,7 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
 
   /** Every permission the identity holds in `policy` (may contain `'*'`). */
   async grantedPermissions(policy: string, identity: AuthzIdentity): Promise<ReadonlySet<string>> {
-    // JSON keeps the parts apart whatever characters a policy, subject or role name contains.
-    const key = JSON.stringify(policy) + this.identityKey(identity);
+    const key = this.cacheKey(policy, identity);
     const cached = this.cache?.get(key);
     if (cached) return cached;
     const generation = this.generation;
@@ -66,11 +69,15 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
     return granted;
   }
 
-  // Built once per identity object: a remembered token hands the guard the same frozen identity on every request.
-  private identityKey(identity: AuthzIdentity): string {
-    let key = this.identityKeys.get(identity);
-    if (key === undefined) this.identityKeys.set(identity, (key = JSON.stringify([identity.issuer, identity.subject, [...identity.roles].sort()])));
-    return key;
+  // JSON keeps the parts apart whatever characters a policy, subject or role name contains. The identity's part is
+  // built once per identity object: a remembered token hands the guard the same frozen identity on every request.
+  private cacheKey(policy: string, identity: AuthzIdentity): string {
+    let identityKey = this.identityKeys.get(identity);
+    if (identityKey === undefined) {
+      identityKey = JSON.stringify([identity.issuer, identity.subject, [...identity.roles].sort()]);
+      this.identityKeys.set(identity, identityKey);
+    }
+    return JSON.stringify(policy) + identityKey;
   }
 
   /** Drops remembered decisions for one policy, or for all. Policy stores call this through `onChange`. */
@@ -83,6 +90,10 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   onModuleDestroy(): void {
     this.stopListening();
   }
+}
+
+function allows(granted: ReadonlySet<string>, permission: string): boolean {
+  return granted.has(ALL_PERMISSIONS) || granted.has(permission);
 }
 
 function resolvePermissions(document: PolicyDocument, identity: AuthzIdentity): ReadonlySet<string> {
