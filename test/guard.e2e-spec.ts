@@ -287,3 +287,38 @@ describe('AuthzGuard with a PolicyService that has cached decisions', () => {
     expect(policy.asked).toBe(before + 2);
   });
 });
+
+describe.each(ADAPTERS)('AuthzGuard with audienceClaim client_id (Amazon Cognito access tokens) (%s)', (adapter) => {
+  let jwks: JwksServer;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    jwks = await new JwksServer().start();
+    jwks.keys = [key.jwk];
+    app = await createApp(adapter, {
+      imports: [
+        AuthzModule.forRoot({ issuer: jwks.issuer, audience: 'app-client', audienceClaim: 'client_id', jwksUri: jwks.jwksUri, claims: 'cognito', defaultPolicy: 'note', policies: fixturePolicies }),
+      ],
+      controllers: [FixtureController],
+      providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],
+    });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await jwks.stop();
+  });
+
+  const tokenFor = (overrides: Record<string, unknown>) =>
+    signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE, { aud: undefined, client_id: 'app-client', 'cognito:groups': ['admins'], ...overrides }), key.privateKey);
+
+  it('should accept a token without aud whose client_id is ours, and map its groups', async () => {
+    const res = await request(app.getHttpServer()).get('/authenticated').auth(tokenFor({}), { type: 'bearer' }).expect(200);
+    expect(res.body).toMatchObject({ subject: 'susan', clientId: 'app-client', roles: ['admins'] });
+  });
+
+  it('should refuse another client_id with 401 invalid_token', async () => {
+    const res = await request(app.getHttpServer()).get('/authenticated').auth(tokenFor({ client_id: 'other-client' }), { type: 'bearer' }).expect(401);
+    expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+  });
+});

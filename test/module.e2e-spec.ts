@@ -1,3 +1,4 @@
+import { TestTokenIssuer } from 'nestjs-authz/testing';
 import { Controller, Get, Inject, Injectable, Module, Post, type DynamicModule, type INestApplication, type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
@@ -111,6 +112,7 @@ describe('AuthzModule', () => {
     ['the audience is []', { audience: [] }, /`audience` is empty/],
     ["the audience is ['']", { audience: [''] }, /`audience` contains an empty/],
     ['both jwks and jwksUri are set', { jwks: { keys: [] }, jwksUri: 'https://idp.example.com/jwks' }, /`jwks` and `jwksUri`/],
+    ['the fixed key set has no usable key', { jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }, { kty: 'RSA', n: 'AQAB', e: 'AQAB', use: 'enc' }] } }, /`jwks` holds no usable verification key/],
     ['the issuer is not a URL and no keys are given', { issuer: 'notes-idp' }, /`issuer` .*is not a URL/],
     ["the algorithms hold 'rs256'", { algorithms: ['rs256' as never] }, /`algorithms` .*"rs256"/],
     ["the algorithms hold 'none'", { algorithms: ['none' as never] }, /`algorithms` .*"none"/],
@@ -136,7 +138,7 @@ describe('AuthzModule', () => {
   });
 
   describe('when a route is misconfigured', () => {
-    const base = { issuer: 'https://idp.example.com/', audience: AUDIENCE, jwks: { keys: [] } };
+    const base = { issuer: 'https://idp.example.com/', audience: AUDIENCE, jwks: TestTokenIssuer.create().jwks };
 
     it('should refuse to start when a route is @Public and has @Scopes', async () => {
       @Controller()

@@ -1,9 +1,10 @@
+import { TestTokenIssuer } from 'nestjs-authz/testing';
 import { AuthzConfigurationError, type AuthzModuleOptions } from 'nestjs-authz';
 import { configFor } from './support/cache-fixture';
 
 /** Both caches are bounded by configuration: a cap or an age that is missing, zero or infinite stops the app at start. */
 describe('cache bounds in the module options', () => {
-  const base: AuthzModuleOptions = { issuer: 'https://issuer.test/', audience: 'notes-api', jwks: { keys: [] } };
+  const base: AuthzModuleOptions = { issuer: 'https://issuer.test/', audience: 'notes-api', jwks: TestTokenIssuer.create().jwks };
 
   it('should bound both caches by default', async () => {
     const config = await configFor(base);

@@ -1,3 +1,4 @@
+import { TestTokenIssuer } from 'nestjs-authz/testing';
 import type { INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import request from 'supertest';
@@ -29,7 +30,7 @@ function fakeDateOnly(now: number): void {
 }
 
 async function policyService(store: PolicyStore, decisionCache: AuthzModuleOptions['decisionCache']): Promise<DefaultPolicyService> {
-  const config = await configFor({ issuer: 'https://issuer.test/', audience: 'notes-api', jwks: { keys: [] }, decisionCache });
+  const config = await configFor({ issuer: 'https://issuer.test/', audience: 'notes-api', jwks: TestTokenIssuer.create().jwks, decisionCache });
   return new DefaultPolicyService(store, config);
 }
 

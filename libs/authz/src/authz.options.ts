@@ -74,7 +74,8 @@ export interface AuthzModuleOptions {
    */
   verifiedTokenCache?: false | { maxEntries?: number; maxAgeMs?: number };
   /**
-   * Remember PolicyService decisions per (policy, subject, identity roles, permission).
+   * How the built-in PolicyService remembers an identity's resolved permissions per (policy, issuer, subject,
+   * identity roles); a change reported by the policy store drops them at once. A custom `policyService` does its own caching.
    * Default `{ maxEntries: 10000, ttlMs: 5000 }`; `false` turns it off.
    */
   decisionCache?: false | { maxEntries?: number; ttlMs?: number };

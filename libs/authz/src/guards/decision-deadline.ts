@@ -6,7 +6,8 @@ interface Pending {
 /**
  * Fails PolicyService decisions that take longer than `timeoutMs`, with one timer for all pending decisions
  * instead of a setTimeout/clearTimeout pair per request. Every decision gets the same timeout, so deadlines
- * arrive in insertion order and the first pending one is always the earliest.
+ * arrive in insertion order and the first pending one is always the earliest. Times are monotonic, so a wall-clock
+ * step neither delays nor hastens a deadline.
  */
 export class DecisionDeadline {
   private readonly pending = new Set<Pending>();
@@ -17,7 +18,7 @@ export class DecisionDeadline {
   /** Settles like `decision`, or rejects with `timeoutError()` once `timeoutMs` has passed. */
   race<T>(decision: Promise<T>, timeoutError: () => Error): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { at: Date.now() + this.timeoutMs, fail: () => reject(timeoutError()) };
+      const entry: Pending = { at: performance.now() + this.timeoutMs, fail: () => reject(timeoutError()) };
       this.pending.add(entry);
       if (!this.timer) this.arm();
       decision.then(
@@ -36,14 +37,14 @@ export class DecisionDeadline {
   private arm(): void {
     const first = this.pending.values().next().value;
     if (!first) return;
-    this.timer = setTimeout(() => this.sweep(), Math.max(0, first.at - Date.now()));
+    this.timer = setTimeout(() => this.sweep(), Math.max(0, first.at - performance.now()));
     // A pending deadline is no reason to keep the process alive.
     this.timer.unref();
   }
 
   private sweep(): void {
     this.timer = undefined;
-    const now = Date.now();
+    const now = performance.now();
     for (const entry of this.pending) {
       if (entry.at > now) break;
       this.pending.delete(entry);

@@ -55,8 +55,8 @@ export class RouteReport implements OnApplicationBootstrap {
   }
 
   private checkPolicyExists(policy: string, route: string): void {
-    // Only the default service is known to read this store; a custom PolicyService may know other policies.
-    const readsStore = this.policies instanceof DefaultPolicyService && this.store instanceof InMemoryPolicyStore;
+    // Only the default service itself is known to read this store; a custom one (or a subclass) may know other policies.
+    const readsStore = this.policies.constructor === DefaultPolicyService && this.store instanceof InMemoryPolicyStore;
     if (readsStore && !(this.store as InMemoryPolicyStore).policyNames().includes(policy)) {
       throw new AuthzConfigurationError(
         `${route} checks permissions in policy '${policy}', which \`policies\` does not define.`,

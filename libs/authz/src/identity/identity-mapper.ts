@@ -8,7 +8,8 @@ export function toIdentity(claims: VerifiedClaims, mapping: ResolvedClaimMapping
   return Object.freeze({
     subject: claims.sub,
     issuer: claims.iss,
-    audience: Object.freeze(typeof claims.aud === 'string' ? [claims.aud] : [...claims.aud]),
+    // With `audienceClaim: 'client_id'` (Cognito) a token may carry no `aud`; the identity then has an empty list.
+    audience: Object.freeze(typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((entry) => typeof entry === 'string') : []),
     clientId: clientId as string | undefined,
     scopes: Object.freeze(collectStrings(claims, mapping.scopes, true)),
     roles: Object.freeze(collectStrings(claims, mapping.roles, false)),

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { generateKeyPairSync } from 'node:crypto';
 import { resolveAuthzConfig } from '../authz.config';
-import { InvalidTokenException, KeySetUnavailableException } from '../authz.exceptions';
+import { AuthzConfigurationError, InvalidTokenException, KeySetUnavailableException } from '../authz.exceptions';
 import type { AuthzModuleOptions } from '../authz.options';
 import { CaptureLogger } from '../../../../test/security/support/capture-logger';
 import { ProviderServer } from '../../../../test/security/support/provider-server';
@@ -78,7 +78,13 @@ describe('KeySet', () => {
       ['a broken key', { kty: 'RSA', kid: 'rsa', n: 'AA' }],
       ['not an object', 'rsa'],
     ])('should skip %s', async (_case, jwk) => {
-      await expect(failure(fixed([jwk]).keyFor('rsa', 'RS256'))).resolves.toBeInstanceOf(InvalidTokenException);
+      // A usable key of another kid keeps the set valid; the skipped one must not answer for 'rsa'.
+      await expect(failure(fixed([jwk, p256.jwk]).keyFor('rsa', 'RS256'))).resolves.toBeInstanceOf(InvalidTokenException);
+    });
+
+    it('should refuse to start when no key of the fixed set is usable', () => {
+      expect(() => fixed([{ ...rsa.jwk, use: 'enc' }, { kty: 'oct', k: 'c2VjcmV0' }])).toThrow(AuthzConfigurationError);
+      expect(() => fixed([])).toThrow(/`jwks` holds no usable verification key/);
     });
 
     it('should accept key_ops that lists verify', async () => {

@@ -3,7 +3,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
 import type { AuthzConfig } from '../authz.config';
 import { SUPPORTED_ALGORITHMS, type JwtAlgorithm } from '../authz.constants';
-import { InvalidTokenException, KeySetUnavailableException } from '../authz.exceptions';
+import { AuthzConfigurationError, InvalidTokenException, KeySetUnavailableException } from '../authz.exceptions';
 import { keyFitsAlgorithm, MIN_RSA_BITS } from './algorithms';
 
 /** One usable verification key from the provider's JWKS. */
@@ -54,7 +54,16 @@ export class KeySet {
   ) {
     this.fixed = config.keySource.jwks !== undefined;
     this.jwksUri = config.keySource.jwksUri;
-    if (config.keySource.jwks) this.install(config.keySource.jwks.keys as unknown[]);
+    if (config.keySource.jwks) {
+      this.install(config.keySource.jwks.keys as unknown[]);
+      // A fixed set that verifies nothing would refuse every request: that is a configuration mistake.
+      if (this.keys.length === 0) {
+        throw new AuthzConfigurationError(
+          'option `jwks` holds no usable verification key.',
+          "give public signing keys: RSA (2048 bits or more), EC (P-256, P-384, P-521) or OKP (Ed25519, Ed448), without private parts, with `use` 'sig' or none.",
+        );
+      }
+    }
   }
 
   /** The key to verify a token with header `kid` and `alg`. Throws 401 when none fits, 503 when keys cannot be had. */

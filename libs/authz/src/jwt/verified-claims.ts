@@ -2,7 +2,8 @@
 export interface VerifiedClaims {
   readonly iss: string;
   readonly sub: string;
-  readonly aud: string | readonly string[];
+  /** Absent only where `audienceClaim: 'client_id'` binds the token instead. */
+  readonly aud?: string | readonly string[];
   readonly exp: number;
   readonly nbf?: number;
   readonly iat?: number;

@@ -211,6 +211,20 @@ describe('DefaultPolicyService', () => {
       expect(service.cachedDecision('note', identity('susan'), 'CanRead')).toBeUndefined();
     });
 
+    it('should give no cached decision when a subclass overrides hasPermission with conditions of its own', async () => {
+      const { store } = serviceWith();
+      const config = resolveAuthzConfig({ issuer: 'https://idp.example.com/', audience: 'notes-api', policies });
+      class TrustedClientsOnly extends DefaultPolicyService {
+        override async hasPermission(policy: string, who: AuthzIdentity, permission: string): Promise<boolean> {
+          return who.clientId === 'trusted' && (await super.hasPermission(policy, who, permission));
+        }
+      }
+      const service = new TrustedClientsOnly(store, config);
+      const viaTrusted = { ...identity('susan'), clientId: 'trusted' };
+      expect(await service.hasPermission('note', viaTrusted, 'CanRead')).toBe(true);
+      expect(service.cachedDecision('note', viaTrusted, 'CanRead')).toBeUndefined();
+    });
+
     it('should read the store on every question when the cache is off', async () => {
       const { service, store } = serviceWith(policies, { decisionCache: false });
       await service.hasPermission('note', identity('susan'), 'CanRead');

@@ -47,6 +47,8 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   }
 
   override cachedDecision(policy: string, identity: AuthzIdentity, permission: string): boolean | undefined {
+    // A subclass that overrides hasPermission may add conditions the cached permission set knows nothing of.
+    if (this.hasPermission !== DefaultPolicyService.prototype.hasPermission) return undefined;
     const granted = this.cache?.get(this.cacheKey(policy, identity));
     return granted && allows(granted, permission);
   }

@@ -2,8 +2,10 @@ import type { AuthzIdentity } from '../identity/identity';
 
 /**
  * Answers "given this policy, this identity and this permission: allowed?". The abstract class is its own
- * injection token: provide your implementation with `{ provide: PolicyService, useClass: MyPolicyService }`
- * (or the module's `policyService` option), and replace it in tests with `overrideProvider(PolicyService)`.
+ * injection token: give your implementation to the module (`AuthzModule.forRoot({ ..., policyService: MyPolicyService })`,
+ * so the guard and every module that injects PolicyService get it), and replace it in tests with
+ * `overrideProvider(PolicyService)`. It is instantiated inside AuthzModule: with `forRoot` it can inject global
+ * providers only; use `forRootAsync({ imports, ... })` to give it other modules' providers.
  *
  * Implementations may throw when they cannot decide (database down, remote server unreachable): the guard
  * then answers 503 and never allows.
