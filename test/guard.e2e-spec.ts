@@ -1,8 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import request from 'supertest';
-import { AuthzGuard, AuthzModule, PolicyService, type AuthzIdentity } from 'nestjs-authz';
-import { ADAPTERS, createApp } from './support/app';
+import { AuthzGuard, AuthzModule, PolicyService, type AuthzIdentity, type AuthzModuleOptions } from 'nestjs-authz';
+import { ADAPTERS, createApp, type Adapter } from './support/app';
 import { JwksServer } from './support/jwks-server';
 import { claims, makeKey, signJws } from './support/signing';
 import { AdminFixtureController, FixtureController, fixturePolicies } from './fixtures/notes-fixture.controller';
@@ -11,29 +11,37 @@ const AUDIENCE = 'notes-api';
 const key = makeKey('key-1');
 const otherKey = makeKey('key-1');
 
-describe.each(ADAPTERS)('AuthzGuard over HTTP (%s)', (adapter) => {
-  let jwks: JwksServer;
-  let app: INestApplication;
-  let issuer: string;
-  const token = (overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
-    signJws({ alg: 'RS256', typ: 'at+jwt', kid: key.kid, ...header }, claims(issuer, AUDIENCE, overrides), key.privateKey);
-  const get = (path: string) => request(app.getHttpServer()).get(path);
-
+/**
+ * Starts a JWKS server on 127.0.0.1 and an app guarded by AuthzGuard for one suite (beforeAll/afterAll), with
+ * module options built from the server's issuer and JWKS URL.
+ */
+function useGuardedApp(adapter: Adapter, options: (jwks: JwksServer) => AuthzModuleOptions, controllers: Type[] = [FixtureController]) {
+  const ctx = {} as { jwks: JwksServer; app: INestApplication; signed(overrides?: Record<string, unknown>): string };
+  ctx.signed = (overrides = {}) => signJws({ alg: 'RS256', kid: key.kid }, claims(ctx.jwks.issuer, AUDIENCE, overrides), key.privateKey);
   beforeAll(async () => {
-    jwks = await new JwksServer().start();
-    jwks.keys = [key.jwk];
-    issuer = jwks.issuer;
-    app = await createApp(adapter, {
-      imports: [AuthzModule.forRoot({ issuer, audience: AUDIENCE, defaultPolicy: 'note', policies: fixturePolicies })],
-      controllers: [FixtureController, AdminFixtureController],
+    ctx.jwks = await new JwksServer().start();
+    ctx.jwks.keys = [key.jwk];
+    ctx.app = await createApp(adapter, {
+      imports: [AuthzModule.forRoot(options(ctx.jwks))],
+      controllers,
       providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],
     });
   });
-
   afterAll(async () => {
-    await app.close();
-    await jwks.stop();
+    await ctx.app?.close();
+    await ctx.jwks.stop();
   });
+  return ctx;
+}
+
+describe.each(ADAPTERS)('AuthzGuard over HTTP (%s)', (adapter) => {
+  const ctx = useGuardedApp(adapter, (jwks) => ({ issuer: jwks.issuer, audience: AUDIENCE, defaultPolicy: 'note', policies: fixturePolicies }), [
+    FixtureController,
+    AdminFixtureController,
+  ]);
+  const token = (overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
+    signJws({ alg: 'RS256', typ: 'at+jwt', kid: key.kid, ...header }, claims(ctx.jwks.issuer, AUDIENCE, overrides), key.privateKey);
+  const get = (path: string) => request(ctx.app.getHttpServer()).get(path);
 
   describe('when the route is public', () => {
     it('should answer without a token', async () => {
@@ -61,7 +69,7 @@ describe.each(ADAPTERS)('AuthzGuard over HTTP (%s)', (adapter) => {
     it('should hand the handler the identity (discovering the JWKS from the issuer)', async () => {
       const res = await get('/authenticated').auth(token({ roles: ['notes-admin'] }), { type: 'bearer' }).expect(200);
       expect(res.body).toEqual({ subject: 'susan', scopes: ['notes:read', 'notes:write'], roles: ['notes-admin'], clientId: 'notes-cli' });
-      expect(jwks.discoveryRequests).toBe(1);
+      expect(ctx.jwks.discoveryRequests).toBe(1);
     });
 
     it('should accept the Bearer scheme in any case', async () => {
@@ -74,15 +82,15 @@ describe.each(ADAPTERS)('AuthzGuard over HTTP (%s)', (adapter) => {
   });
 
   describe.each([
-    ['a bad signature', () => signJws({ alg: 'RS256', kid: key.kid }, claims(issuer, AUDIENCE), otherKey.privateKey)],
+    ['a bad signature', () => signJws({ alg: 'RS256', kid: key.kid }, claims(ctx.jwks.issuer, AUDIENCE), otherKey.privateKey)],
     ['an expired token', () => token({ exp: Math.floor(Date.now() / 1000) - 120 })],
     ['a token not yet valid', () => token({ nbf: Math.floor(Date.now() / 1000) + 3600 })],
     ['a wrong issuer', () => token({ iss: 'https://evil.example/' })],
-    ['an issuer without its trailing slash', () => token({ iss: issuer.replace(/\/$/, '') })],
+    ['an issuer without its trailing slash', () => token({ iss: ctx.jwks.issuer.replace(/\/$/, '') })],
     ['a wrong audience', () => token({ aud: 'other-api' })],
     ['a malformed token', () => 'abc.def'],
-    ['a disallowed algorithm', () => signJws({ alg: 'PS256', kid: key.kid }, claims(issuer, AUDIENCE), key.privateKey)],
-    ['alg none', () => signJws({ alg: 'none', kid: key.kid }, claims(issuer, AUDIENCE), Buffer.alloc(0))],
+    ['a disallowed algorithm', () => signJws({ alg: 'PS256', kid: key.kid }, claims(ctx.jwks.issuer, AUDIENCE), key.privateKey)],
+    ['alg none', () => signJws({ alg: 'none', kid: key.kid }, claims(ctx.jwks.issuer, AUDIENCE), Buffer.alloc(0))],
   ])('when the token has %s', (_case, make) => {
     it('should answer 401 invalid_token with a safe description', async () => {
       const res = await get('/authenticated').auth(make(), { type: 'bearer' }).expect(401);
@@ -132,8 +140,8 @@ describe.each(ADAPTERS)('AuthzGuard over HTTP (%s)', (adapter) => {
     });
 
     it('should accept any scope of @Scopes.anyOf(a, b) and list them all when none is held', async () => {
-      await request(app.getHttpServer()).post('/any-scope').auth(token({ sub: 'bob', scope: 'notes:admin' }), { type: 'bearer' }).expect(201);
-      const res = await request(app.getHttpServer()).post('/any-scope').auth(token({ scope: 'notes:read' }), { type: 'bearer' }).expect(403);
+      await request(ctx.app.getHttpServer()).post('/any-scope').auth(token({ sub: 'bob', scope: 'notes:admin' }), { type: 'bearer' }).expect(201);
+      const res = await request(ctx.app.getHttpServer()).post('/any-scope').auth(token({ scope: 'notes:read' }), { type: 'bearer' }).expect(403);
       expect(res.headers['www-authenticate']).toContain('scope="notes:write notes:admin"');
     });
 
@@ -158,9 +166,9 @@ describe.each(ADAPTERS)('AuthzGuard over HTTP (%s)', (adapter) => {
     });
 
     it('should require every permission of @Permissions(a, b)', async () => {
-      const res = await request(app.getHttpServer()).delete('/all-permissions').auth(token({ sub: 'susan' }), { type: 'bearer' }).expect(403);
+      const res = await request(ctx.app.getHttpServer()).delete('/all-permissions').auth(token({ sub: 'susan' }), { type: 'bearer' }).expect(403);
       expect(res.body.missingPermissions).toEqual(['CanDelete']);
-      await request(app.getHttpServer()).delete('/all-permissions').auth(token({ sub: 'carol', roles: ['notes-admin'] }), { type: 'bearer' }).expect(200);
+      await request(ctx.app.getHttpServer()).delete('/all-permissions').auth(token({ sub: 'carol', roles: ['notes-admin'] }), { type: 'bearer' }).expect(200);
     });
 
     it('should accept any permission of @Permissions.anyOf(a, b)', async () => {
@@ -201,39 +209,21 @@ describe.each(ADAPTERS)('AuthzGuard when the PolicyService fails (%s)', (adapter
       return undefined;
     }
   }
-  let jwks: JwksServer;
-  let app: INestApplication;
-
-  beforeAll(async () => {
-    jwks = await new JwksServer().start();
-    jwks.keys = [key.jwk];
-    app = await createApp(adapter, {
-      imports: [AuthzModule.forRoot({ issuer: jwks.issuer, audience: AUDIENCE, jwksUri: jwks.jwksUri, defaultPolicy: 'note', policyService: BrokenPolicy, policyTimeoutMs: 50 })],
-      controllers: [FixtureController],
-      providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],
-    });
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await jwks.stop();
-  });
+  const ctx = useGuardedApp(adapter, (jwks) => ({ issuer: jwks.issuer, audience: AUDIENCE, jwksUri: jwks.jwksUri, defaultPolicy: 'note', policyService: BrokenPolicy, policyTimeoutMs: 50 }));
+  const get = (sub?: string) => request(ctx.app.getHttpServer()).get('/notes').auth(ctx.signed(sub ? { sub } : {}), { type: 'bearer' });
 
   it('should answer 503 and deny when the service throws', async () => {
-    const t = signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE), key.privateKey);
-    const res = await request(app.getHttpServer()).get('/notes').auth(t, { type: 'bearer' }).expect(503);
+    const res = await get().expect(503);
     expect(res.body.message).toContain("Policy 'note'");
-    expect(jwks.discoveryRequests).toBe(0);
+    expect(ctx.jwks.discoveryRequests).toBe(0);
   });
 
   it('should answer 503 when the service fails while giving a cached decision', async () => {
-    const t = signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE, { sub: 'broken-cache' }), key.privateKey);
-    await request(app.getHttpServer()).get('/notes').auth(t, { type: 'bearer' }).expect(503);
+    await get('broken-cache').expect(503);
   });
 
   it('should answer 503 when the service exceeds policyTimeoutMs', async () => {
-    const t = signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE, { sub: 'slow' }), key.privateKey);
-    await request(app.getHttpServer()).get('/notes').auth(t, { type: 'bearer' }).expect(503);
+    await get('slow').expect(503);
   });
 });
 
@@ -251,36 +241,18 @@ describe('AuthzGuard with a PolicyService that has cached decisions', () => {
       return undefined;
     }
   }
-  let jwks: JwksServer;
-  let app: INestApplication;
-
-  beforeAll(async () => {
-    jwks = await new JwksServer().start();
-    jwks.keys = [key.jwk];
-    app = await createApp('express', {
-      imports: [AuthzModule.forRoot({ issuer: jwks.issuer, audience: AUDIENCE, jwksUri: jwks.jwksUri, defaultPolicy: 'note', policyService: CountingPolicy })],
-      controllers: [FixtureController],
-      providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],
-    });
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await jwks.stop();
-  });
-
-  const call = (sub: string) =>
-    request(app.getHttpServer()).get('/notes').auth(signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE, { sub }), key.privateKey), { type: 'bearer' });
+  const ctx = useGuardedApp('express', (jwks) => ({ issuer: jwks.issuer, audience: AUDIENCE, jwksUri: jwks.jwksUri, defaultPolicy: 'note', policyService: CountingPolicy }));
+  const call = (sub: string) => request(ctx.app.getHttpServer()).get('/notes').auth(ctx.signed({ sub }), { type: 'bearer' });
 
   it('should allow on a cached grant without asking hasPermission', async () => {
-    const policy = app.get(PolicyService) as CountingPolicy;
+    const policy = ctx.app.get(PolicyService) as CountingPolicy;
     const before = policy.asked;
     await call('cached-susan').expect(200);
     expect(policy.asked).toBe(before);
   });
 
   it('should ask hasPermission when the cache denies or does not know, and follow its answer', async () => {
-    const policy = app.get(PolicyService) as CountingPolicy;
+    const policy = ctx.app.get(PolicyService) as CountingPolicy;
     const before = policy.asked;
     await call('cached-bob').expect(403);
     await call('susan').expect(200);
@@ -289,36 +261,24 @@ describe('AuthzGuard with a PolicyService that has cached decisions', () => {
 });
 
 describe.each(ADAPTERS)('AuthzGuard with audienceClaim client_id (Amazon Cognito access tokens) (%s)', (adapter) => {
-  let jwks: JwksServer;
-  let app: INestApplication;
-
-  beforeAll(async () => {
-    jwks = await new JwksServer().start();
-    jwks.keys = [key.jwk];
-    app = await createApp(adapter, {
-      imports: [
-        AuthzModule.forRoot({ issuer: jwks.issuer, audience: 'app-client', audienceClaim: 'client_id', jwksUri: jwks.jwksUri, claims: 'cognito', defaultPolicy: 'note', policies: fixturePolicies }),
-      ],
-      controllers: [FixtureController],
-      providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],
-    });
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await jwks.stop();
-  });
-
-  const tokenFor = (overrides: Record<string, unknown>) =>
-    signJws({ alg: 'RS256', kid: key.kid }, claims(jwks.issuer, AUDIENCE, { aud: undefined, client_id: 'app-client', 'cognito:groups': ['admins'], ...overrides }), key.privateKey);
+  const ctx = useGuardedApp(adapter, (jwks) => ({
+    issuer: jwks.issuer,
+    audience: 'app-client',
+    audienceClaim: 'client_id',
+    jwksUri: jwks.jwksUri,
+    claims: 'cognito',
+    defaultPolicy: 'note',
+    policies: fixturePolicies,
+  }));
+  const tokenFor = (overrides: Record<string, unknown>) => ctx.signed({ aud: undefined, client_id: 'app-client', 'cognito:groups': ['admins'], ...overrides });
 
   it('should accept a token without aud whose client_id is ours, and map its groups', async () => {
-    const res = await request(app.getHttpServer()).get('/authenticated').auth(tokenFor({}), { type: 'bearer' }).expect(200);
+    const res = await request(ctx.app.getHttpServer()).get('/authenticated').auth(tokenFor({}), { type: 'bearer' }).expect(200);
     expect(res.body).toMatchObject({ subject: 'susan', clientId: 'app-client', roles: ['admins'] });
   });
 
   it('should refuse another client_id with 401 invalid_token', async () => {
-    const res = await request(app.getHttpServer()).get('/authenticated').auth(tokenFor({ client_id: 'other-client' }), { type: 'bearer' }).expect(401);
+    const res = await request(ctx.app.getHttpServer()).get('/authenticated').auth(tokenFor({ client_id: 'other-client' }), { type: 'bearer' }).expect(401);
     expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
   });
 });
