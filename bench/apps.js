@@ -1,7 +1,8 @@
 'use strict';
 
 require('reflect-metadata');
-const { Controller, Get, Injectable, Module, UseGuards } = require('@nestjs/common');
+const { createPublicKey, verify } = require('node:crypto');
+const { Controller, Get, Inject, Injectable, Module, UnauthorizedException, UseGuards } = require('@nestjs/common');
 const { APP_GUARD } = require('@nestjs/core');
 const { AuthGuard, PassportModule, PassportStrategy } = require('@nestjs/passport');
 const { ExtractJwt, Strategy } = require('passport-jwt');
@@ -65,6 +66,44 @@ function stockModule({ issuer, jwksUri }) {
   return StockModule;
 }
 
+/**
+ * Scenario 6, a reference rather than a contender: the cheapest guard that still checks an RS256 signature on every
+ * request (the issue's "guard that verified RS256 itself with a cached KeyObject"). It fetches the JWKS once at
+ * start and checks the signature with that key, and nothing else: no header or claims checks, no scopes, no policy,
+ * no cache. Scenario 4 cannot beat it, so its ratio is the ceiling of scenario 4 on this machine.
+ */
+function bareVerifyModule({ jwksUri }) {
+  const KEY = 'BENCH_RS256_KEY';
+  class BareVerifyGuard {
+    constructor(key) {
+      this.key = key;
+    }
+
+    canActivate(context) {
+      const header = context.switchToHttp().getRequest().headers.authorization ?? '';
+      const token = header.slice('Bearer '.length);
+      const dot = token.lastIndexOf('.');
+      if (!header.startsWith('Bearer ') || dot < 0) throw new UnauthorizedException();
+      const valid = verify('sha256', Buffer.from(token.slice(0, dot)), this.key, Buffer.from(token.slice(dot + 1), 'base64url'));
+      if (!valid) throw new UnauthorizedException();
+      return true;
+    }
+  }
+  Inject(KEY)(BareVerifyGuard, undefined, 0);
+  Reflect.decorate([Injectable()], BareVerifyGuard);
+
+  const keyProvider = {
+    provide: KEY,
+    useFactory: async () => {
+      const { keys } = await (await fetch(jwksUri)).json();
+      return createPublicKey({ key: keys[0], format: 'jwk' });
+    },
+  };
+  class BareVerifyModule {}
+  Reflect.decorate([Module({ controllers: [notesController([UseGuards(BareVerifyGuard)], [])], providers: [keyProvider, BareVerifyGuard] })], BareVerifyModule);
+  return BareVerifyModule;
+}
+
 /** The policy the nestjs-authz app decides with: `notes-reader` identity role → `reader` → CanRead. */
 const NOTE_POLICY = {
   note: {
@@ -95,6 +134,7 @@ function appModule(kind, options) {
   if (kind === 'unguarded') return unguardedModule();
   if (kind === 'stock') return stockModule(options);
   if (kind === 'authz') return authzModule(options).module;
+  if (kind === 'bare') return bareVerifyModule(options);
   throw new Error(`unknown app kind '${kind}'`);
 }
 

@@ -15,10 +15,11 @@ const SCENARIOS = {
   3: 'nestjs-authz, same token',
   4: 'nestjs-authz, new token each request',
   5: 'nestjs-authz, invalid signature',
+  6: 'reference: bare RS256 check, new token each request',
 };
 
 /** Which app process serves each scenario: 3, 4 and 5 hit the same nestjs-authz app. */
-const APP_OF_SCENARIO = { 1: 'unguarded', 2: 'stock', 3: 'authz', 4: 'authz', 5: 'authz' };
+const APP_OF_SCENARIO = { 1: 'unguarded', 2: 'stock', 3: 'authz', 4: 'authz', 5: 'authz', 6: 'bare' };
 
 function intFromEnv(name, fallback, min) {
   const raw = process.env[name];
@@ -49,7 +50,7 @@ function readConfig() {
     warmup: intFromEnv('BENCH_WARMUP', 2, 0),
     connections: intFromEnv('BENCH_CONNECTIONS', 10, 1),
     adapters: listFromEnv('BENCH_ADAPTERS', ['express', 'fastify'], ['express', 'fastify']),
-    scenarios: listFromEnv('BENCH_SCENARIOS', ['1', '2', '3', '4', '5'], ['1', '2', '3', '4', '5']).map(Number),
+    scenarios: listFromEnv('BENCH_SCENARIOS', ['1', '2', '3', '4', '5', '6'], ['1', '2', '3', '4', '5', '6']).map(Number),
     /** Distinct valid tokens minted for scenario 4; 0 = the verified-token cache cap plus half of it. */
     poolSize: intFromEnv('BENCH_POOL', 0, 0),
     /** Distinct valid tokens pushed through the guard for the memory figure (0 skips it). */

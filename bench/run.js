@@ -99,7 +99,7 @@ async function main() {
   log(`minting ${poolSize.toLocaleString('en-US')} distinct RS256 tokens for scenario 4 (cache cap ${cacheCap})...`);
   const tokens = mintTokens(key, jwks.issuer, poolSize);
 
-  const tokensOf = { 1: [tokens.same], 2: [tokens.same], 3: [tokens.same], 4: tokens.pool, 5: tokens.bad };
+  const tokensOf = { 1: [tokens.same], 2: [tokens.same], 3: [tokens.same], 4: tokens.pool, 5: tokens.bad, 6: tokens.pool };
   const scenarios = [];
   for (const adapter of config.adapters) {
     for (const id of [...new Set([1, ...config.scenarios])].sort()) {

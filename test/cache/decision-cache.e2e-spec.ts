@@ -10,8 +10,8 @@ import { claims, makeKey, signJws } from '../support/signing';
 import { configFor, identity, ObservablePolicyStore } from './support/cache-fixture';
 
 /**
- * The decision cache of DefaultPolicyService: a bounded TTL, and the invalidation hook a policy store calls
- * (`PolicyStore.onChange`; InMemoryPolicyStore.replace() calls it). DefaultPolicyService reads time from
+ * The decision cache of DefaultPolicyService (answers, and the policy documents they are derived from): a bounded
+ * TTL, and the invalidation hook a policy store calls (`PolicyStore.onChange`; InMemoryPolicyStore.replace() calls it). DefaultPolicyService reads time from
  * `Date.now`, so the TTL tests move a fake Date (only Date: timers and promises stay real).
  */
 const notePolicy = (subjects: Record<string, { roles: string[] }>): PolicyDocuments => ({ note: { roles: { reader: ['CanRead'] }, subjects } });
@@ -84,12 +84,57 @@ describe('decision cache (DefaultPolicyService)', () => {
   it('should hold at most maxEntries decisions, making room by dropping older ones', async () => {
     const store = new ObservablePolicyStore(susanReads);
     const policies = await policyService(store, { maxEntries: 2 });
-    for (const subject of ['susan', 'alice', 'bob']) await policies.hasPermission('note', identity(subject), 'CanRead');
+    for (const subject of ['susan', 'alice', 'bob', 'carol', 'dave']) await policies.hasPermission('note', identity(subject), 'CanRead');
+    expect(policies.rememberedCount).toBe(2);
+    expect(policies.cachedDecision('note', identity('dave'), 'CanRead')).toBe(false);
+    expect(policies.rememberedCount).toBe(2);
+  });
+
+  it('should hold at most maxEntries policy documents, making room by dropping older ones', async () => {
+    const store = new ObservablePolicyStore({ a: susanReads.note, b: susanReads.note, c: susanReads.note });
+    const policies = await policyService(store, { maxEntries: 2 });
+    for (const policy of ['a', 'b', 'c']) await policies.hasPermission(policy, susan, 'CanRead');
     expect(store.reads).toBe(3);
-    await policies.hasPermission('note', identity('bob'), 'CanRead');
+    await policies.hasPermission('c', identity('alice'), 'CanRead');
     expect(store.reads).toBe(3);
-    await policies.hasPermission('note', identity('susan'), 'CanRead');
+    await policies.hasPermission('a', identity('alice'), 'CanRead');
     expect(store.reads).toBe(4);
+  });
+
+  it('should decide a new identity from the remembered policy document, without the store and without waiting', async () => {
+    const store = new ObservablePolicyStore(notePolicy({ susan: { roles: ['reader'] }, alice: { roles: ['reader'] } }));
+    const policies = await policyService(store, { ttlMs: 3_600_000 });
+    expect(policies.cachedDecision('note', susan, 'CanRead')).toBeUndefined();
+    await expect(policies.hasPermission('note', susan, 'CanRead')).resolves.toBe(true);
+    expect(policies.cachedDecision('note', identity('alice'), 'CanRead')).toBe(true);
+    expect(policies.cachedDecision('note', identity('bob'), 'CanRead')).toBe(false);
+    expect(store.reads).toBe(1);
+  });
+
+  it('should let answers derived from a remembered document expire with it, ttlMs after the store was read', async () => {
+    fakeDateOnly(1_700_000_000_000);
+    const store = new ObservablePolicyStore(notePolicy({ susan: { roles: ['reader'] }, alice: { roles: ['reader'] } }));
+    const policies = await policyService(store, { ttlMs: 5_000 });
+    await policies.hasPermission('note', susan, 'CanRead');
+    // Revoked without notice: what the old document says may be believed until 5 s after the read, not longer.
+    store.documents = nobodyReads;
+    jest.setSystemTime(1_700_000_000_000 + 4_000);
+    expect(policies.cachedDecision('note', identity('alice'), 'CanRead')).toBe(true);
+    jest.setSystemTime(1_700_000_000_000 + 5_000);
+    expect(policies.cachedDecision('note', identity('alice'), 'CanRead')).toBeUndefined();
+    await expect(policies.hasPermission('note', identity('alice'), 'CanRead')).resolves.toBe(false);
+    expect(store.reads).toBe(2);
+  });
+
+  it('should forget the remembered document when the store reports a change', async () => {
+    const store = new ObservablePolicyStore(susanReads);
+    const policies = await policyService(store, { ttlMs: 3_600_000 });
+    await policies.hasPermission('note', susan, 'CanRead');
+    store.documents = notePolicy({ alice: { roles: ['reader'] } });
+    store.notify('note');
+    expect(policies.cachedDecision('note', identity('alice'), 'CanRead')).toBeUndefined();
+    await expect(policies.hasPermission('note', identity('alice'), 'CanRead')).resolves.toBe(true);
+    expect(store.reads).toBe(2);
   });
 
   it('should ask the store for every decision with decisionCache: false', async () => {

@@ -22,11 +22,18 @@ export async function configFor(options: AuthzModuleOptions): Promise<AuthzConfi
 }
 
 /**
- * The real key set, counting how often the verifier asks it for a key. TokenVerifier asks only when it checks a
- * signature, so the count is the number of fresh verifications (a remembered token does not ask).
+ * The real key set, counting how often the verifier gets a key from it. TokenVerifier asks only when it checks a
+ * signature, once per check (`knownKeyFor`, or `keyFor` when the key is not at hand), so the count is the number
+ * of fresh verifications (a remembered token does not ask).
  */
 export class CountingKeySet extends KeySet {
   keyRequests = 0;
+
+  override knownKeyFor(kid: string | undefined, alg: JwtAlgorithm): KeyObject | undefined {
+    const key = super.knownKeyFor(kid, alg);
+    if (key) this.keyRequests++;
+    return key;
+  }
 
   override keyFor(kid: string | undefined, alg: JwtAlgorithm): Promise<KeyObject> {
     this.keyRequests++;

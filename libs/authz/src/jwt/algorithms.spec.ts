@@ -33,7 +33,7 @@ describe('keyFitsAlgorithm', () => {
 describe('verifySignature', () => {
   const check = (token: string, alg: JwtAlgorithm, key = rsa.publicKey) => {
     const [header, payload, signature] = token.split('.');
-    return verifySignature(alg, key, `${header}.${payload}`, Buffer.from(signature, 'base64url'));
+    return verifySignature(alg, key, Buffer.from(`${header}.${payload}`), Buffer.from(signature, 'base64url'));
   };
 
   it.each(['RS256', 'PS256'] as const)('should verify a real %s signature', (alg) => {
@@ -51,7 +51,7 @@ describe('verifySignature', () => {
   });
 
   it('should answer false, not throw, for malformed signatures', () => {
-    const input = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0';
+    const input = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0');
     expect(verifySignature('ES256', p256.publicKey, input, Buffer.alloc(64))).toBe(false);
     expect(verifySignature('ES256', p256.publicKey, input, Buffer.alloc(3))).toBe(false);
     expect(verifySignature('RS256', rsa.publicKey, input, Buffer.alloc(0))).toBe(false);

@@ -37,10 +37,9 @@ export function keyFitsAlgorithm(key: KeyObject, alg: JwtAlgorithm): boolean {
   return true;
 }
 
-/** Checks a JWS signature with node:crypto. `signingInput` is `base64url(header) + '.' + base64url(payload)`. */
-export function verifySignature(alg: JwtAlgorithm, key: KeyObject, signingInput: string, signature: Buffer): boolean {
+/** Checks a JWS signature with node:crypto. `data` is the ASCII of `base64url(header) + '.' + base64url(payload)`. */
+export function verifySignature(alg: JwtAlgorithm, key: KeyObject, data: Uint8Array, signature: Buffer): boolean {
   const spec = SPECS[alg];
-  const data = Buffer.from(signingInput, 'latin1');
   try {
     if (spec.pss) {
       return verify(spec.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.saltLength }, signature);

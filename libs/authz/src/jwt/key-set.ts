@@ -94,6 +94,15 @@ export class KeySet {
   }
 
   /**
+   * The key for `kid` and `alg` if the key set already holds it, without waiting; `undefined` when {@link keyFor}
+   * must be asked (nothing downloaded yet, or no key fits, which may mean a key rotated in at the provider).
+   */
+  knownKeyFor(kid: string | undefined, alg: JwtAlgorithm): KeyObject | undefined {
+    if (!this.fixed) this.refreshIfStale();
+    return this.find(kid, alg);
+  }
+
+  /**
    * Whether `key` is still in the provider's key set (remembered verifications are dropped otherwise). Also starts
    * the background refresh once the set is older than `jwksMaxAgeMs`, so that removal is noticed even when every
    * request is answered from remembered verifications.

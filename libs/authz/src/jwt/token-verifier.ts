@@ -18,6 +18,20 @@ const ACCESS_TOKEN_TYPE = /^(application\/)?at\+jwt$/i;
 // whole token is identical: hashing 32 characters instead of the whole token on every request. Two tokens that
 // share a tail just displace each other; neither is ever answered with the other's claims.
 const SLOT_CHARS = 32;
+/** Distinct headers whose checks are remembered; the memo starts over when full (a provider sends a handful). */
+const MAX_CHECKED_HEADERS = 64;
+
+interface CheckedHeader {
+  readonly alg: JwtAlgorithm;
+  readonly kid?: string;
+}
+
+interface ParsedToken extends CheckedHeader {
+  readonly encodedPayload: string;
+  readonly signature: Buffer;
+  /** Length of the signing input: the header and payload segments with the dot between them. */
+  readonly signedLength: number;
+}
 
 interface Remembered {
   readonly token: string;
@@ -36,6 +50,8 @@ interface Remembered {
 export class TokenVerifier {
   private readonly remembered?: BoundedCache<string, Remembered>;
   private readonly rememberMs: number;
+  private readonly checkedHeaders = new Map<string, CheckedHeader>();
+  private readonly signingInput = Buffer.allocUnsafeSlow(MAX_TOKEN_LENGTH);
 
   constructor(
     private readonly config: AuthzConfig,
@@ -56,10 +72,29 @@ export class TokenVerifier {
   }
 
   /**
-   * The claims of a token verified before, synchronously, or `undefined` when it must be verified (again).
-   * Throws like `verify()` when a remembered token has expired meanwhile.
+   * Verifies without waiting: the claims of a remembered token, or of a token signed by a key the key set already
+   * holds. Returns `undefined` only when the key set must be downloaded first: then call {@link verify}.
+   * Throws {@link InvalidTokenException} like `verify()`.
+   *
+   * @example
+   * const claims = verifier.verifyNow(token) ?? (await verifier.verify(token));
    */
-  recall(token: string): VerifiedClaims | undefined {
+  verifyNow(token: string): VerifiedClaims | undefined {
+    const remembered = this.recall(token);
+    if (remembered) return remembered;
+    const parsed = this.parse(token);
+    const key = this.keys.knownKeyFor(parsed.kid, parsed.alg);
+    return key && this.finish(token, parsed, key);
+  }
+
+  async verify(token: string): Promise<VerifiedClaims> {
+    const now = this.verifyNow(token);
+    if (now) return now;
+    const parsed = this.parse(token);
+    return this.finish(token, parsed, await this.keys.keyFor(parsed.kid, parsed.alg));
+  }
+
+  private recall(token: string): VerifiedClaims | undefined {
     if (!this.remembered) return undefined;
     const slot = token.slice(-SLOT_CHARS);
     const hit = this.remembered.get(slot);
@@ -72,32 +107,48 @@ export class TokenVerifier {
     return hit.claims;
   }
 
-  async verify(token: string): Promise<VerifiedClaims> {
-    const recalled = this.recall(token);
-    if (recalled) return recalled;
-    const slot = token.slice(-SLOT_CHARS);
-
+  /** Checks the token's form and header; the payload is left for after the signature. */
+  private parse(token: string): ParsedToken {
     if (token.length > MAX_TOKEN_LENGTH) invalid('The token is too long');
-    const parts = token.split('.');
-    if (parts.length !== 3) invalid('The token is not a compact JWS (three base64url parts)');
-    const [encodedHeader, encodedPayload, encodedSignature] = parts;
-    const headerBytes = decodeSegment(encodedHeader);
-    const payloadBytes = decodeSegment(encodedPayload);
-    const signature = decodeSegment(encodedSignature);
+    const firstDot = token.indexOf('.');
+    const lastDot = token.lastIndexOf('.');
+    if (firstDot < 0 || token.indexOf('.', firstDot + 1) !== lastDot) invalid('The token is not a compact JWS (three base64url parts)');
+    const encodedHeader = token.slice(0, firstDot);
+    const encodedPayload = token.slice(firstDot + 1, lastDot);
+    const encodedSignature = token.slice(lastDot + 1);
+    // Base64url characters only, no padding (RFC 7515 §2). Unused trailing bits are not checked (RFC 4648 §3.5
+    // leaves that to the decoder): two spellings of one signature carry the same signed bytes, and each spelling is
+    // verified (and remembered) on its own.
+    if (!BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload) || !BASE64URL.test(encodedSignature)) {
+      invalid('The token is not a compact JWS (three base64url parts)');
+    }
+    // Spelled out, with no spread and no loop: those measured about 3 µs per token on the cold path (npm run bench).
+    const { alg, kid } = this.checkedHeader(encodedHeader);
+    return { alg, kid, encodedPayload, signature: Buffer.from(encodedSignature, 'base64url'), signedLength: lastDot };
+  }
 
-    const header = parseJsonObject(headerBytes, 'header');
-    const alg = this.checkHeader(header);
+  /** Header checks depend only on the header's bytes and the config, and a provider sends few distinct headers. */
+  private checkedHeader(encodedHeader: string): CheckedHeader {
+    let checked = this.checkedHeaders.get(encodedHeader);
+    if (!checked) {
+      checked = this.checkHeader(parseJsonObject(encodedHeader, 'header'));
+      if (this.checkedHeaders.size >= MAX_CHECKED_HEADERS) this.checkedHeaders.clear();
+      this.checkedHeaders.set(encodedHeader, checked);
+    }
+    return checked;
+  }
 
-    const key = await this.keys.keyFor(header.kid as string | undefined, alg);
-    if (!verifySignature(alg, key, `${encodedHeader}.${encodedPayload}`, signature)) {
+  private finish(token: string, parsed: ParsedToken, key: KeyObject): VerifiedClaims {
+    // The signing input is the token's first two segments, as ASCII: written into one reused buffer, not copied anew.
+    this.signingInput.write(token, 0, parsed.signedLength, 'latin1');
+    if (!verifySignature(parsed.alg, key, this.signingInput.subarray(0, parsed.signedLength), parsed.signature)) {
       invalid('The token signature is invalid');
     }
-
     // The payload is parsed only once the signature holds: unsigned input never reaches JSON.parse or the claims.
-    const claims = this.checkClaims(parseJsonObject(payloadBytes, 'payload'));
+    const claims = this.checkClaims(parseJsonObject(parsed.encodedPayload, 'payload'));
     if (this.remembered) {
       const ttlMs = this.rememberFor(claims);
-      if (ttlMs > 0) this.remembered.set(slot, { token, claims, key }, ttlMs);
+      if (ttlMs > 0) this.remembered.set(token.slice(-SLOT_CHARS), { token, claims, key }, ttlMs);
     }
     return claims;
   }
@@ -115,7 +166,7 @@ export class TokenVerifier {
     return ttlMs;
   }
 
-  private checkHeader(header: Record<string, unknown>): JwtAlgorithm {
+  private checkHeader(header: Record<string, unknown>): CheckedHeader {
     const alg = header.alg;
     // Case-sensitive membership: 'none', 'None', 'HS256' or 'rs256' are never in the allow-list.
     if (typeof alg !== 'string' || !(this.config.algorithms as readonly string[]).includes(alg)) {
@@ -131,7 +182,7 @@ export class TokenVerifier {
       invalid('The token is not an access token (typ must be at+jwt)');
     }
     // jwk, jku, x5u and x5c are ignored on purpose: keys come only from the configured key set.
-    return alg as JwtAlgorithm;
+    return { alg: alg as JwtAlgorithm, kid: kid as string | undefined };
   }
 
   private checkClaims(payload: Record<string, unknown>): VerifiedClaims {
@@ -174,20 +225,11 @@ function invalid(description: string): never {
   throw new InvalidTokenException(description);
 }
 
-/**
- * Decodes one segment: base64url characters only, no padding (RFC 7515 §2). Unused trailing bits are not checked
- * (RFC 4648 §3.5 leaves that to the decoder): two spellings of one signature carry the same signed bytes, and each
- * spelling is verified (and remembered) on its own.
- */
-function decodeSegment(segment: string): Buffer {
-  if (!BASE64URL.test(segment)) invalid('The token is not a compact JWS (three base64url parts)');
-  return Buffer.from(segment, 'base64url');
-}
-
-function parseJsonObject(bytes: Buffer, part: 'header' | 'payload'): Record<string, unknown> {
+/** Decodes and parses one segment, already checked to hold base64url characters only. */
+function parseJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
   } catch {
     invalid(`The token ${part} is not JSON`);
   }

@@ -20,12 +20,15 @@ export class UnknownPolicyError extends Error {
  * permissions from its subject grants (roles and direct permissions) and from its identity roles mapped to
  * policy roles. A `'*'` permission grants everything in its policy.
  *
- * Resolved permission sets are remembered per (policy, issuer, subject, identity roles) for `decisionCache.ttlMs`,
- * and dropped at once when the store reports a change to that policy.
+ * Resolved permission sets are remembered per (policy, issuer, subject, identity roles), and so is each policy
+ * document read from the store, so that a new identity is decided without waiting on the store. Both are kept for
+ * at most `decisionCache.ttlMs` from the moment the store was read, and dropped at once when the store reports a
+ * change to that policy.
  */
 @Injectable()
 export class DefaultPolicyService extends PolicyService implements OnModuleDestroy {
   private readonly cache?: BoundedCache<string, ReadonlySet<string>>;
+  private readonly documents?: BoundedCache<string, RememberedDocument>;
   private readonly ttlMs: number;
   private readonly stopListening: () => void;
   private readonly identityKeys = new WeakMap<AuthzIdentity, string>();
@@ -38,8 +41,16 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   ) {
     super();
     this.ttlMs = config.decisionCache ? config.decisionCache.ttlMs : 0;
-    if (config.decisionCache) this.cache = new BoundedCache(config.decisionCache.maxEntries);
+    if (config.decisionCache) {
+      this.cache = new BoundedCache(config.decisionCache.maxEntries);
+      this.documents = new BoundedCache(config.decisionCache.maxEntries);
+    }
     this.stopListening = store.onChange((policy) => this.invalidate(policy));
+  }
+
+  /** Number of remembered answers (bounded by `decisionCache.maxEntries`). */
+  get rememberedCount(): number {
+    return this.cache?.size ?? 0;
   }
 
   async hasPermission(policy: string, identity: AuthzIdentity, permission: string): Promise<boolean> {
@@ -49,7 +60,7 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   override cachedDecision(policy: string, identity: AuthzIdentity, permission: string): boolean | undefined {
     // A subclass that overrides hasPermission may add conditions the cached permission set knows nothing of.
     if (this.hasPermission !== DefaultPolicyService.prototype.hasPermission) return undefined;
-    const granted = this.cache?.get(this.cacheKey(policy, identity));
+    const granted = this.cachedGrants(policy, this.cacheKey(policy, identity), identity);
     return granted && allows(granted, permission);
   }
 
@@ -61,13 +72,33 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   /** Every permission the identity holds in `policy` (may contain `'*'`). */
   async grantedPermissions(policy: string, identity: AuthzIdentity): Promise<ReadonlySet<string>> {
     const key = this.cacheKey(policy, identity);
-    const cached = this.cache?.get(key);
+    const cached = this.cachedGrants(policy, key, identity);
     if (cached) return cached;
     const generation = this.generation;
+    const readAt = Date.now();
     const document = await this.store.getPolicy(policy);
     if (!document) throw new UnknownPolicyError(policy);
     const granted = resolvePermissions(document, identity);
-    if (this.cache && generation === this.generation) this.cache.set(key, granted, this.ttlMs);
+    if (this.documents && generation === this.generation) {
+      const remembered = { document, expiresAt: readAt + this.ttlMs };
+      this.documents.set(policy, remembered, remembered.expiresAt - Date.now());
+      this.remember(key, granted, remembered);
+    }
+    return granted;
+  }
+
+  /** The identity's permissions from a remembered answer or a remembered policy document, without the store. */
+  private cachedGrants(policy: string, key: string, identity: AuthzIdentity): ReadonlySet<string> | undefined {
+    const granted = this.cache?.get(key);
+    if (granted) return granted;
+    const remembered = this.documents?.get(policy);
+    return remembered && this.remember(key, resolvePermissions(remembered.document, identity), remembered);
+  }
+
+  /** Remembers an answer no longer than the document it comes from, so staleness stays within one `ttlMs`. */
+  private remember(key: string, granted: ReadonlySet<string>, source: RememberedDocument): ReadonlySet<string> {
+    const ttlMs = source.expiresAt - Date.now();
+    if (ttlMs > 0) this.cache!.set(key, granted, ttlMs);
     return granted;
   }
 
@@ -82,16 +113,23 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
     return JSON.stringify(policy) + identityKey;
   }
 
-  /** Drops remembered decisions for one policy, or for all. Policy stores call this through `onChange`. */
+  /** Drops remembered decisions and documents for one policy, or for all. Policy stores call this through `onChange`. */
   invalidate(policy?: string): void {
     this.generation++;
     const prefix = JSON.stringify(policy);
     this.cache?.clear(policy === undefined ? undefined : (key) => key.startsWith(prefix));
+    this.documents?.clear(policy === undefined ? undefined : (name) => name === policy);
   }
 
   onModuleDestroy(): void {
     this.stopListening();
   }
+}
+
+interface RememberedDocument {
+  readonly document: PolicyDocument;
+  /** When the store was read plus `ttlMs`: answers derived from the document expire with it. */
+  readonly expiresAt: number;
 }
 
 function allows(granted: ReadonlySet<string>, permission: string): boolean {
