@@ -120,4 +120,18 @@ describe('BoundedCache', () => {
       expect(cache.size).toBe(0);
     });
   });
+
+  describe('when an entry is set without a TTL', () => {
+    it('should keep it however far the clock moves, until it is evicted for room', () => {
+      const { clock, cache } = cacheWithClock(2);
+      cache.set('memo', 1);
+      clock.now += 10 * 365 * 24 * 3_600_000;
+      expect(cache.get('memo')).toBe(1);
+      cache.set('b', 2);
+      cache.set('c', 3);
+      cache.set('d', 4);
+      expect(cache.get('memo')).toBeUndefined();
+      expect(cache.size).toBe(2);
+    });
+  });
 });

@@ -7,6 +7,8 @@ interface Entry<V> {
  * A map with a size cap and a per-entry expiry, so that memory stays bounded however many distinct keys arrive.
  * Time comes from `now()` so tests can move the clock.
  *
+ * Entries set without a TTL never expire (memos of derived values, kept only for as long as there is room).
+ *
  * Eviction is by generations: new entries go to a young map; when it holds half the cap it becomes the old map
  * and the previous old map is dropped. A hit in the old map moves the entry back to the young one, so entries in
  * use survive and at most `maxEntries` are held (at least two generations of one: `maxEntries` below 2 holds 2). Every operation is O(1): re-inserting into one ordered Map per
@@ -36,16 +38,17 @@ export class BoundedCache<K, V> {
       this.old.delete(key);
       this.put(key, entry);
     }
-    if (entry.expiresAt <= this.now()) {
+    if (entry.expiresAt !== Infinity && entry.expiresAt <= this.now()) {
       this.young.delete(key);
       return undefined;
     }
     return entry.value;
   }
 
-  set(key: K, value: V, ttlMs: number): void {
+  /** Stores `value` for `ttlMs`, or with no expiry when `ttlMs` is left out. */
+  set(key: K, value: V, ttlMs?: number): void {
     this.delete(key);
-    this.put(key, { value, expiresAt: this.now() + ttlMs });
+    this.put(key, { value, expiresAt: ttlMs === undefined ? Infinity : this.now() + ttlMs });
   }
 
   delete(key: K): void {

@@ -9,11 +9,13 @@ import {
   UnsupportedContextException,
 } from '../authz.exceptions';
 import { AUTHZ_CONFIG } from '../authz.tokens';
+import { BoundedCache } from '../cache/bounded-cache';
 import { extractBearerToken, type BearerRequest } from '../http/bearer-token';
 import { refusalHeaders } from '../http/challenge';
 import type { AuthzIdentity } from '../identity/identity';
 import { toIdentity } from '../identity/identity-mapper';
 import { TokenVerifier } from '../jwt/token-verifier';
+import type { VerifiedClaims } from '../jwt/verified-claims';
 import { PolicyService } from '../policy/policy.service';
 import { DecisionDeadline } from './decision-deadline';
 import { readRouteRequirements, type RouteRequirements } from './route-requirements';
@@ -34,8 +36,9 @@ export class AuthzGuard implements CanActivate {
   protected readonly logger = new Logger('AuthzGuard');
   // Decorators are read once per route (handler and controller: an inherited handler can serve two controllers).
   private readonly routes = new WeakMap<Function, WeakMap<Function, RouteRequirements>>();
-  // A remembered token yields the same frozen claims object each time, so it maps to the same identity.
-  private readonly identities = new WeakMap<object, AuthzIdentity>();
+  // A remembered token yields the same frozen claims object each time, so it maps to the same identity. A bounded
+  // map, not a WeakMap: a WeakMap insert cost about 1 µs per new token (ephemeron bookkeeping in the GC).
+  private readonly identities?: BoundedCache<VerifiedClaims, AuthzIdentity>;
   // The distinct permissions of a route, computed once per route instead of once per request.
   private readonly neededByRoute = new WeakMap<RouteRequirements, string[]>();
   private readonly deadline: DecisionDeadline;
@@ -48,6 +51,7 @@ export class AuthzGuard implements CanActivate {
     protected readonly adapterHost: HttpAdapterHost,
   ) {
     this.deadline = new DecisionDeadline(config.policyTimeoutMs);
+    if (config.verifiedTokenCache) this.identities = new BoundedCache(config.verifiedTokenCache.maxEntries);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -75,8 +79,11 @@ export class AuthzGuard implements CanActivate {
     const token = extractBearerToken(request, this.config.allowQueryToken);
     // Only a key download costs a turn of the event loop; remembered tokens and known keys are answered at once.
     const claims = this.verifier.verifyNow(token) ?? (await this.verifier.verify(token));
-    let identity = this.identities.get(claims);
-    if (!identity) this.identities.set(claims, (identity = toIdentity(claims, this.config.claims)));
+    let identity = this.identities?.get(claims);
+    if (!identity) {
+      identity = toIdentity(claims, this.config.claims);
+      this.identities?.set(claims, identity);
+    }
     return identity;
   }
 
