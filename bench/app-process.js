@@ -2,7 +2,7 @@
 
 /**
  * One scenario app in its own process, so the app and the load generator never share an event loop.
- * Started by run.js with `BENCH_APP` (unguarded | stock | authz), `BENCH_ADAPTER`, `BENCH_ISSUER`, `BENCH_JWKS_URI`;
+ * Started by run.js with `BENCH_APP` (unguarded | stock | authz | bare), `BENCH_ADAPTER`, `BENCH_ISSUER`, `BENCH_JWKS_URI`;
  * reports `{ ready, port, cacheCap }` over IPC, answers `{ type: 'memory' }` and `{ type: 'cpu' }`, and exits on `{ type: 'stop' }`
  * (a clean exit, so that `--cpu-prof` writes its profile).
  */

@@ -11,7 +11,7 @@ const { AUTHZ_CONFIG, AuthzGuard, AuthzModule, Permissions, Scopes } = require('
 const { AUDIENCE } = require('./config');
 
 /**
- * The three apps the scenarios call, written as a Nest user would (plain JS: decorators are applied by hand).
+ * The apps the scenarios call, written as a Nest user would (plain JS: decorators are applied by hand).
  * Every app serves GET /notes with the same handler body; only what guards it differs.
  */
 

@@ -83,6 +83,10 @@ function fixed(value, digits) {
   return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 }
 
+function adaptersOf(rows) {
+  return [...new Set(rows.map((row) => row.adapter))];
+}
+
 function formatReport({ rows, verdicts, memory, decision, appRss, settings }) {
   const out = [];
   out.push(`Settings: ${settings}`);
@@ -103,6 +107,16 @@ function formatReport({ rows, verdicts, memory, decision, appRss, settings }) {
       verdicts.map((v) => [v.adapter, v.id, v.label, fixed(v.value, 3), v.pass ? 'PASS' : 'MISS', `${fixed(v.cpuValue, 3)} ${v.cpuPass ? 'PASS' : 'MISS'}`]),
     ),
   );
+  const floors = adaptersOf(rows)
+    .map((adapter) => ({ adapter, full: rows.find((row) => row.adapter === adapter && row.id === 4), bare: rows.find((row) => row.adapter === adapter && row.id === 6) }))
+    .filter(({ full, bare }) => full && bare);
+  if (floors.length > 0) {
+    out.push('');
+    out.push('Floor of scenario 4: scenario 6 checks one RS256 signature per request and nothing else, so no guard that verifies a new token can beat it:');
+    for (const { adapter, full, bare } of floors) {
+      out.push(`- ${adapter}: bare check ${fixed(bare.ratio, 2)}x unguarded, nestjs-authz ${fixed(full.ratio, 2)}x = ${fixed(full.ratio / bare.ratio, 2)} of the floor (by app CPU: ${fixed(full.cpuRatio / bare.cpuRatio, 2)})`);
+    }
+  }
   if (appRss.length > 0) {
     out.push('');
     out.push(`App process RSS after the HTTP runs: ${appRss.map((entry) => `${entry.app}/${entry.adapter} ${fixed(entry.rssMb, 0)} MB`).join(', ')}`);

@@ -2,7 +2,7 @@
 
 /**
  * `npm run bench`: builds the library (npm script), then on 127.0.0.1 starts a JWKS server and one process per
- * app (unguarded, stock recipe, nestjs-authz) and adapter, runs every scenario with autocannon in alternating
+ * app (unguarded, stock recipe, nestjs-authz, bare RS256 check) and adapter, runs every scenario with autocannon in alternating
  * rounds, measures memory and PolicyService decision time in a separate process, and prints the table with the
  * issue's targets. Exits 0 whatever the targets say (they are reported, not asserted); exits 1 only if the
  * benchmark itself cannot run. Settings: see bench/config.js and docs/benchmarks.md.
@@ -20,12 +20,16 @@ const { accessClaims, makeSigningKey, signToken, withBadSignature } = require('.
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
+/** Every app process started, so that a failed run does not leave them serving (and holding the terminal). */
+const appProcesses = [];
+
 function startApp(kind, adapter, jwks, config) {
   const execArgv = config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`, `--cpu-prof-name=${kind}-${adapter}-${process.pid}.cpuprofile`] : [];
   const child = fork(path.join(__dirname, 'app-process.js'), [], {
     env: { ...process.env, NODE_NO_WARNINGS: '1', BENCH_APP: kind, BENCH_ADAPTER: adapter, BENCH_ISSUER: jwks.issuer, BENCH_JWKS_URI: jwks.jwksUri },
     execArgv,
   });
+  appProcesses.push(child);
   return new Promise((resolve, reject) => {
     child.once('message', (message) => resolve({ kind, adapter, child, port: message.port, cacheCap: message.cacheCap }));
     child.once('exit', (code) => reject(new Error(`app ${kind}/${adapter} exited with code ${code} before it was ready`)));
@@ -154,5 +158,6 @@ async function main() {
 
 main().catch((error) => {
   console.error(`[bench] failed: ${error?.stack ?? error}`);
+  for (const child of appProcesses) child.kill();
   process.exit(1);
 });

@@ -75,7 +75,8 @@ export interface AuthzModuleOptions {
   verifiedTokenCache?: false | { maxEntries?: number; maxAgeMs?: number };
   /**
    * How the built-in PolicyService remembers an identity's resolved permissions per (policy, issuer, subject,
-   * identity roles); a change reported by the policy store drops them at once. A custom `policyService` does its own caching.
+   * identity roles), and the policy documents it read: both for at most `ttlMs` after the store was read; a change
+   * reported by the policy store drops them at once. A custom `policyService` does its own caching.
    * Default `{ maxEntries: 10000, ttlMs: 5000 }`; `false` turns it off.
    */
   decisionCache?: false | { maxEntries?: number; ttlMs?: number };
