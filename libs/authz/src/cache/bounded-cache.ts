@@ -47,7 +47,8 @@ export class BoundedCache<K, V> {
 
   /** Stores `value` for `ttlMs`, or with no expiry when `ttlMs` is left out. */
   set(key: K, value: V, ttlMs?: number): void {
-    this.delete(key);
+    // The young map's own set replaces an entry there; only a copy in the old map must go.
+    this.old.delete(key);
     this.put(key, { value, expiresAt: ttlMs === undefined ? Infinity : this.now() + ttlMs });
   }
 
@@ -65,7 +66,7 @@ export class BoundedCache<K, V> {
   }
 
   private put(key: K, entry: Entry<V>): void {
-    if (this.young.size >= this.generationSize) {
+    if (this.young.size >= this.generationSize && !this.young.has(key)) {
       this.old = this.young;
       this.young = new Map();
     }

@@ -4,17 +4,24 @@ import type { VerifiedClaims } from '../jwt/verified-claims';
 
 /** Turns verified claims into an {@link AuthzIdentity} using the configured claim mapping. */
 export function toIdentity(claims: VerifiedClaims, mapping: ResolvedClaimMapping): AuthzIdentity {
-  const clientId = mapping.clientId.map((path) => readPath(claims, path)).find((value) => typeof value === 'string' && value !== '');
   return Object.freeze({
     subject: claims.sub,
     issuer: claims.iss,
     // With `audienceClaim: 'client_id'` (Cognito) a token may carry no `aud`; the identity then has an empty list.
     audience: Object.freeze(typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((entry) => typeof entry === 'string') : []),
-    clientId: clientId as string | undefined,
+    clientId: firstString(claims, mapping.clientId),
     scopes: Object.freeze(collectStrings(claims, mapping.scopes, true)),
     roles: Object.freeze(collectStrings(claims, mapping.roles, false)),
     claims,
   });
+}
+
+function firstString(claims: VerifiedClaims, paths: ResolvedClaimMapping['clientId']): string | undefined {
+  for (const path of paths) {
+    const value = readPath(claims, path);
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
 }
 
 // Scopes arrive space-delimited (RFC 6749 §3.3); a role given as one string is one role.
@@ -27,7 +34,7 @@ function collectStrings(claims: VerifiedClaims, paths: ResolvedClaimMapping['sco
       if (typeof item === 'string' && item !== '') found.add(item);
     }
   }
-  return [...found];
+  return Array.from(found);
 }
 
 function readPath(claims: VerifiedClaims, path: readonly string[]): unknown {
