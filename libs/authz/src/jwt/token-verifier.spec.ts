@@ -180,6 +180,27 @@ describe('TokenVerifier', () => {
     });
   });
 
+  describe('verifyNow (without waiting)', () => {
+    it('should return the claims at once when the key set holds the key', () => {
+      const { verifier } = setup();
+      expect(verifier.verifyNow(sign())).toMatchObject({ sub: 'susan' });
+    });
+
+    it('should throw the same refusal as verify(), synchronously', () => {
+      const { verifier } = setup();
+      const forged = sign({}, {}, makeKey('key-1').privateKey);
+      expect(() => verifier.verifyNow(forged)).toThrow(InvalidTokenException);
+    });
+
+    it('should return undefined, without any download, while the key set still has to be fetched', () => {
+      const config = resolveAuthzConfig({ issuer: ISSUER, audience: AUDIENCE, jwksUri: 'http://127.0.0.1:9/jwks.json' });
+      const keys = new KeySet(config, clock.now);
+      const refresh = jest.spyOn(keys, 'refresh');
+      expect(new TokenVerifier(config, keys, clock.now).verifyNow(sign())).toBeUndefined();
+      expect(refresh).not.toHaveBeenCalled();
+    });
+  });
+
   describe('remembered verifications', () => {
     it('should answer a repeated token without asking the key set again', async () => {
       const { keys, verifier } = setup();

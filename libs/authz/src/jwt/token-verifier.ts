@@ -88,10 +88,11 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedClaims> {
-    const now = this.verifyNow(token);
-    if (now) return now;
+    const remembered = this.recall(token);
+    if (remembered) return remembered;
     const parsed = this.parse(token);
-    return this.finish(token, parsed, await this.keys.keyFor(parsed.kid, parsed.alg));
+    const key = this.keys.knownKeyFor(parsed.kid, parsed.alg) ?? (await this.keys.keyFor(parsed.kid, parsed.alg));
+    return this.finish(token, parsed, key);
   }
 
   private recall(token: string): VerifiedClaims | undefined {
