@@ -4,7 +4,7 @@ import { AuthzConfigurationError, AuthzModule, PolicyService } from 'nestjs-auth
 import { ADAPTERS } from '../support/app';
 import { b64 } from '../support/signing';
 import { BadRequest, challenge, KEYS_UNAVAILABLE, Refusal } from './support/challenge';
-import { ProviderServer } from './support/provider-server';
+import { JwksServer } from '../support/jwks-server';
 import { getWithHeaders } from './support/raw-http';
 import { AUDIENCE, startSecurityApp, type SecurityApp } from './support/security-app';
 import { makeKey, TokenFactory, unsigned } from './support/tokens';
@@ -18,8 +18,8 @@ const ecKey = makeKey('ec-1', 'ES256');
 const attackerKey = makeKey('attacker-1');
 
 describe.each(ADAPTERS)('attack catalogue (%s)', (adapter) => {
-  let provider: ProviderServer;
-  let attacker: ProviderServer;
+  let provider: JwksServer;
+  let attacker: JwksServer;
   let sa: SecurityApp;
   let tokens: TokenFactory;
 
@@ -33,9 +33,9 @@ describe.each(ADAPTERS)('attack catalogue (%s)', (adapter) => {
   }
 
   beforeAll(async () => {
-    provider = await new ProviderServer().start();
+    provider = await new JwksServer().start();
     provider.keys = [rsaKey.jwk];
-    attacker = await new ProviderServer().start();
+    attacker = await new JwksServer().start();
     attacker.keys = [attackerKey.jwk];
     // Keys found by discovery from the issuer, as in production.
     sa = await startSecurityApp(adapter, { authz: { issuer: provider.issuer } });
@@ -82,14 +82,14 @@ describe.each(ADAPTERS)('attack catalogue (%s)', (adapter) => {
   });
 
   it('should answer a flood of random kids with 401s and at most one JWKS download', async () => {
-    const before = provider.jwksDownloads;
+    const before = provider.jwksRequests;
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => withToken(tokens.sign({}, { kid: `random-${i}-${Math.random()}` }))));
     for (const res of answers) {
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe(challenge.invalidToken(Refusal.noKey));
     }
     // The default cooldown (30 s) admits one download per 30 s for all unknown kids together.
-    expect(provider.jwksDownloads - before).toBeLessThanOrEqual(1);
+    expect(provider.jwksRequests - before).toBeLessThanOrEqual(1);
   });
 
   describe('hostile kid', () => {
@@ -304,12 +304,12 @@ describe.each(ADAPTERS)('attack catalogue (%s)', (adapter) => {
 });
 
 describe.each(ADAPTERS)('attack catalogue: ES256 psychic signature (%s)', (adapter) => {
-  let provider: ProviderServer;
+  let provider: JwksServer;
   let sa: SecurityApp;
   let tokens: TokenFactory;
 
   beforeAll(async () => {
-    provider = await new ProviderServer().start();
+    provider = await new JwksServer().start();
     provider.keys = [ecKey.jwk];
     sa = await startSecurityApp(adapter, { authz: { issuer: provider.issuer, jwksUri: provider.jwksUri, algorithms: ['ES256'] } });
     tokens = new TokenFactory(provider.issuer, ecKey);
@@ -339,10 +339,10 @@ describe.each(ADAPTERS)('attack catalogue: ES256 psychic signature (%s)', (adapt
 });
 
 describe.each(ADAPTERS)('attack catalogue: JWKS outage and hang (%s)', (adapter) => {
-  let provider: ProviderServer;
+  let provider: JwksServer;
 
   beforeAll(async () => {
-    provider = await new ProviderServer().start();
+    provider = await new JwksServer().start();
     provider.keys = [rsaKey.jwk];
   });
 
@@ -389,11 +389,11 @@ describe.each(ADAPTERS)('attack catalogue: PolicyService throws (%s)', (adapter)
       throw new Error('policy database unreachable');
     }
   }
-  let provider: ProviderServer;
+  let provider: JwksServer;
   let sa: SecurityApp;
 
   beforeAll(async () => {
-    provider = await new ProviderServer().start();
+    provider = await new JwksServer().start();
     provider.keys = [rsaKey.jwk];
     sa = await startSecurityApp(adapter, { authz: { issuer: provider.issuer, jwksUri: provider.jwksUri }, policyService: ThrowingPolicy });
   });

@@ -1,7 +1,7 @@
 import { ADAPTERS } from '../support/app';
 import { challenge, KEYS_UNAVAILABLE, Refusal } from './support/challenge';
 import { TestClock } from './support/clock';
-import { ProviderServer } from './support/provider-server';
+import { JwksServer } from '../support/jwks-server';
 import { makeKey } from './support/tokens';
 import { useSecurityApp } from './support/use-app';
 
@@ -49,7 +49,7 @@ describe.each(ADAPTERS)('JWKS (%s)', (adapter) => {
     it('should share one download and answer all of them (no 503 while the first download runs)', async () => {
       const answers = await Promise.all(Array.from({ length: 10 }, () => ctx.withToken(ctx.tokens.sign())));
       expect(answers.map((res) => res.status)).toEqual(Array(10).fill(200));
-      expect(ctx.provider.jwksDownloads).toBe(1);
+      expect(ctx.provider.jwksRequests).toBe(1);
     });
   });
 
@@ -60,16 +60,16 @@ describe.each(ADAPTERS)('JWKS (%s)', (adapter) => {
 
     it('should pick up a new kid without restart, no later than one cooldown after the last download', async () => {
       await ctx.withToken(ctx.tokens.sign()).expect(200);
-      expect(ctx.provider.jwksDownloads).toBe(1);
+      expect(ctx.provider.jwksRequests).toBe(1);
 
       ctx.provider.keys = [key1.jwk, key2.jwk];
       // Inside the cooldown the new kid is not looked up yet: the price of bounding downloads.
       await ctx.expectInvalidToken(ctx.tokens.sign({}, {}, key2), Refusal.noKey);
-      expect(ctx.provider.jwksDownloads).toBe(1);
+      expect(ctx.provider.jwksRequests).toBe(1);
 
       clock.advance(jwksCooldownMs);
       await ctx.withToken(ctx.tokens.sign({}, {}, key2)).expect(200);
-      expect(ctx.provider.jwksDownloads).toBe(2);
+      expect(ctx.provider.jwksRequests).toBe(2);
       // The old key is still published and still works.
       await ctx.withToken(ctx.tokens.sign()).expect(200);
     });
@@ -89,7 +89,7 @@ describe.each(ADAPTERS)('JWKS (%s)', (adapter) => {
 
     it('should cost at most one download per cooldown over a simulated minute, and not lock out a rotated key for longer than the cooldown', async () => {
       await ctx.withToken(ctx.tokens.sign()).expect(200);
-      const downloadsBefore = ctx.provider.jwksDownloads;
+      const downloadsBefore = ctx.provider.jwksRequests;
       const stepMs = 1_000;
       const steps = 60;
       const rotateAtStep = 20;
@@ -108,7 +108,7 @@ describe.each(ADAPTERS)('JWKS (%s)', (adapter) => {
       }
 
       // 300 random kids in 60 s: at most one download per cooldown (plus the one the first step may start).
-      expect(ctx.provider.jwksDownloads - downloadsBefore).toBeLessThanOrEqual(Math.floor((steps * stepMs) / jwksCooldownMs) + 1);
+      expect(ctx.provider.jwksRequests - downloadsBefore).toBeLessThanOrEqual(Math.floor((steps * stepMs) / jwksCooldownMs) + 1);
       expect(firstSuccessStep).toBeDefined();
       expect((firstSuccessStep! - rotateAtStep) * stepMs).toBeLessThanOrEqual(jwksCooldownMs);
     });
@@ -128,15 +128,15 @@ describe.each(ADAPTERS)('JWKS (%s)', (adapter) => {
       await ctx.withToken(ctx.tokens.sign()).expect(200);
 
       clock.advance(jwksCooldownMs);
-      const downloads = ctx.provider.jwksDownloads;
+      const downloads = ctx.provider.jwksRequests;
       const res = await ctx.withToken(ctx.tokens.sign({}, {}, key2)).expect(503);
       expect(res.headers['retry-after']).toBe('1');
       expect(res.headers['www-authenticate']).toBeUndefined();
       expect(res.body).toMatchObject({ statusCode: 503, message: KEYS_UNAVAILABLE });
-      expect(ctx.provider.jwksDownloads).toBe(downloads + 1);
+      expect(ctx.provider.jwksRequests).toBe(downloads + 1);
       // Within the cooldown, another unknown key costs no download.
       await ctx.withToken(ctx.tokens.sign({}, {}, key2)).expect(503);
-      expect(ctx.provider.jwksDownloads).toBe(downloads + 1);
+      expect(ctx.provider.jwksRequests).toBe(downloads + 1);
       expect(ctx.sa.logger.at('error').map((entry) => entry.text).join('\n')).toContain('answered 503. Known keys stay in use.');
 
       // Past the key set's max age and still down: the background refresh fails, known keys stay.
@@ -171,19 +171,19 @@ describe.each(ADAPTERS)('JWKS (%s)', (adapter) => {
       await ctx.withToken(remembered).expect(200);
       await ctx.withToken(remembered).expect(200);
       expect(ctx.sa.verifier.rememberedCount).toBe(1);
-      const downloads = ctx.provider.jwksDownloads;
+      const downloads = ctx.provider.jwksRequests;
 
       ctx.provider.keys = [key2.jwk];
       // Until the key set is jwksMaxAgeMs old, the provider is not asked again (documented bound).
       clock.advance(jwksMaxAgeMs - 1);
       await ctx.withToken(ctx.tokens.sign()).expect(200);
-      expect(ctx.provider.jwksDownloads).toBe(downloads);
+      expect(ctx.provider.jwksRequests).toBe(downloads);
 
       // At jwksMaxAgeMs even a remembered token starts the refresh; it is answered from the old set meanwhile.
       clock.advance(1);
       await ctx.withToken(remembered).expect(200);
       await ctx.sa.keySet.whenIdle();
-      expect(ctx.provider.jwksDownloads).toBe(downloads + 1);
+      expect(ctx.provider.jwksRequests).toBe(downloads + 1);
 
       await ctx.expectInvalidToken(remembered, Refusal.noKey);
       await ctx.expectInvalidToken(ctx.tokens.sign(), Refusal.noKey);
@@ -203,7 +203,7 @@ describe.each(ADAPTERS)('JWKS (%s)', (adapter) => {
     });
 
     it('should not follow a redirect away from the configured JWKS', async () => {
-      const elsewhere = await new ProviderServer().start();
+      const elsewhere = await new JwksServer().start();
       try {
         elsewhere.keys = [key2.jwk];
         ctx.provider.redirectJwksTo = elsewhere.jwksUri;

@@ -1,45 +1,50 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type JwksMode = 'ok' | 'unavailable' | 'hang';
+export type EndpointMode = 'ok' | 'unavailable' | 'hang';
 
 /**
- * An identity provider's key endpoints on 127.0.0.1 that a test controls: the served keys, outages, hangs,
- * and counts of requests. Serves `/jwks` and `/.well-known/openid-configuration` (issuer = `issuer`).
+ * An identity provider's key endpoints on 127.0.0.1 that a test controls. Serves `/.well-known/openid-configuration`
+ * (issuer = `issuer`) and `/jwks`; each can be up, down (503) or hanging, `/jwks` can redirect, and every request is
+ * recorded by path, so a test can also prove that a token header caused no request at all (point `jku`/`x5u` at a
+ * second instance and expect `requests` to stay empty).
  */
 export class JwksServer {
   keys: Record<string, unknown>[] = [];
-  mode: JwksMode = 'ok';
-  jwksRequests = 0;
-  discoveryRequests = 0;
+  jwksMode: EndpointMode = 'ok';
+  discoveryMode: EndpointMode = 'ok';
+  /** When set, `/jwks` answers 302 to this URL (a client must not follow it). */
+  redirectJwksTo?: string;
+  /** Path and query of every request received, in order. */
+  readonly requests: string[] = [];
+  url = '';
   private server?: Server;
   private readonly hanging = new Set<ServerResponse>();
-  url = '';
-
-  get jwksUri(): string {
-    return `${this.url}/jwks`;
-  }
 
   /** The issuer whose discovery document this server serves. */
   get issuer(): string {
     return `${this.url}/`;
   }
 
+  get jwksUri(): string {
+    return `${this.url}/jwks`;
+  }
+
+  /** How many requests asked for `path` (exact, query included). */
+  count(path: string): number {
+    return this.requests.filter((request) => request === path).length;
+  }
+
+  get jwksRequests(): number {
+    return this.count('/jwks');
+  }
+
+  get discoveryRequests(): number {
+    return this.count('/.well-known/openid-configuration');
+  }
+
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      if (req.url === '/.well-known/openid-configuration') {
-        this.discoveryRequests++;
-        return this.send(res, 200, { issuer: this.issuer, jwks_uri: this.jwksUri });
-      }
-      if (req.url !== '/jwks') return this.send(res, 404, { error: 'not found' });
-      this.jwksRequests++;
-      if (this.mode === 'hang') {
-        this.hanging.add(res);
-        return;
-      }
-      if (this.mode === 'unavailable') return this.send(res, 503, { error: 'down' });
-      return this.send(res, 200, { keys: this.keys });
-    });
+    this.server = createServer((req, res) => this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
     return this;
@@ -49,10 +54,32 @@ export class JwksServer {
     for (const res of this.hanging) res.destroy();
     this.hanging.clear();
     this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  private send(res: ServerResponse, status: number, body: unknown): void {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = req.url ?? '';
+    this.requests.push(path);
+    if (path === '/.well-known/openid-configuration') {
+      return this.answer(res, this.discoveryMode, { issuer: this.issuer, jwks_uri: this.jwksUri });
+    }
+    if (path === '/jwks' && this.redirectJwksTo) {
+      res.writeHead(302, { location: this.redirectJwksTo }).end();
+      return;
+    }
+    if (path === '/jwks') return this.answer(res, this.jwksMode, { keys: this.keys });
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+  }
+
+  private answer(res: ServerResponse, mode: EndpointMode, body: unknown): void {
+    if (mode === 'hang') {
+      this.hanging.add(res);
+      return;
+    }
+    if (mode === 'unavailable') {
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"down"}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 }

@@ -3,14 +3,14 @@ import type { AuthzModuleOptions } from 'nestjs-authz';
 import type { Adapter } from '../../support/app';
 import type { TestKey } from '../../support/signing';
 import { challenge } from './challenge';
-import { ProviderServer } from './provider-server';
+import { JwksServer } from '../../support/jwks-server';
 import { startSecurityApp, type SecurityApp, type SecurityAppOptions } from './security-app';
 import { TokenFactory } from './tokens';
 
 /** What {@link useSecurityApp} hands a describe block once `beforeAll` has run. */
 export interface AppContext {
   sa: SecurityApp;
-  provider: ProviderServer;
+  provider: JwksServer;
   tokens: TokenFactory;
   /** GET `path` (default the unannotated route) with `Authorization: Bearer <token>`. */
   withToken(token: string, path?: string): request.Test;
@@ -25,7 +25,7 @@ export interface AppContext {
 export function useSecurityApp(adapter: Adapter, keys: TestKey[], authz: Partial<AuthzModuleOptions> = {}, extra: Omit<SecurityAppOptions, 'authz'> = {}): AppContext {
   const context = {} as AppContext;
   beforeAll(async () => {
-    context.provider = await new ProviderServer().start();
+    context.provider = await new JwksServer().start();
     context.provider.keys = keys.map((key) => key.jwk);
     context.sa = await startSecurityApp(adapter, { authz: { issuer: context.provider.issuer, jwksUri: context.provider.jwksUri, ...authz }, ...extra });
     context.tokens = new TokenFactory(context.provider.issuer, keys[0], extra.clock?.now);

@@ -4,7 +4,7 @@ import { resolveAuthzConfig } from '../authz.config';
 import { AuthzConfigurationError, InvalidTokenException, KeySetUnavailableException } from '../authz.exceptions';
 import type { AuthzModuleOptions } from '../authz.options';
 import { CaptureLogger } from '../../../../test/security/support/capture-logger';
-import { ProviderServer } from '../../../../test/security/support/provider-server';
+import { JwksServer } from '../../../../test/support/jwks-server';
 import { makeKey } from '../../../../test/support/signing';
 import { KeySet } from './key-set';
 
@@ -93,11 +93,11 @@ describe('KeySet', () => {
   });
 
   describe('with a JWKS served on 127.0.0.1', () => {
-    let provider: ProviderServer;
+    let provider: JwksServer;
     let clock: Clock;
 
     beforeEach(async () => {
-      provider = await new ProviderServer().start();
+      provider = await new JwksServer().start();
       provider.keys = [rsa.jwk];
       clock = new Clock();
     });
@@ -111,7 +111,7 @@ describe('KeySet', () => {
       const keys = keySet();
       const found = await Promise.all(Array.from({ length: 5 }, () => keys.keyFor('rsa', 'RS256')));
       expect(new Set(found).size).toBe(1);
-      expect(provider.jwksDownloads).toBe(1);
+      expect(provider.jwksRequests).toBe(1);
       expect(keys.downloads).toBe(1);
     });
 
@@ -126,23 +126,23 @@ describe('KeySet', () => {
     it('should refuse a discovery document that names another issuer (503, nothing trusted)', async () => {
       const keys = new KeySet(resolveAuthzConfig({ issuer: provider.url, audience: AUDIENCE }), clock.now);
       await expect(failure(keys.keyFor('rsa', 'RS256'))).resolves.toBeInstanceOf(KeySetUnavailableException);
-      expect(provider.jwksDownloads).toBe(0);
+      expect(provider.jwksRequests).toBe(0);
     });
 
     it('should download for unknown kids at most once per cooldown', async () => {
       const keys = keySet({ jwksCooldownMs: 10_000 });
       await keys.keyFor('rsa', 'RS256');
       for (let i = 0; i < 20; i++) await failure(keys.keyFor(`random-${i}`, 'RS256'));
-      expect(provider.jwksDownloads).toBe(1);
+      expect(provider.jwksRequests).toBe(1);
       clock.time += 10_000;
       for (let i = 0; i < 20; i++) await failure(keys.keyFor(`random-${i}`, 'RS256'));
-      expect(provider.jwksDownloads).toBe(2);
+      expect(provider.jwksRequests).toBe(2);
     });
 
     it('should keep the KeyObject of an unchanged key across downloads, and drop a replaced one', async () => {
       const keys = keySet();
       const removals: number[] = [];
-      keys.onKeysRemoved(() => removals.push(provider.jwksDownloads));
+      keys.onKeysRemoved(() => removals.push(provider.jwksRequests));
       const before = await keys.keyFor('rsa', 'RS256');
       await keys.refresh();
       expect(await keys.keyFor('rsa', 'RS256')).toBe(before);
@@ -162,14 +162,14 @@ describe('KeySet', () => {
       clock.time += 4_999;
       expect(keys.isCurrent(key)).toBe(true);
       await keys.whenIdle();
-      expect(provider.jwksDownloads).toBe(1);
+      expect(provider.jwksRequests).toBe(1);
 
       provider.keys = [makeKey('rsa-2').jwk];
       clock.time += 1;
       // Answered from the set it has while the download runs; the download then removes the key.
       expect(keys.isCurrent(key)).toBe(true);
       await keys.whenIdle();
-      expect(provider.jwksDownloads).toBe(2);
+      expect(provider.jwksRequests).toBe(2);
       expect(keys.isCurrent(key)).toBe(false);
     });
 
