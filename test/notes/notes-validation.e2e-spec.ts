@@ -79,7 +79,11 @@ describe('Notes API input validation', () => {
       ['an unknown field', { title: 'x', ownerId: 'carol' }, 'property ownerId should not exist'],
       ['a number as title', { title: 7 }, 'title must be a string'],
       ['null as title', { title: null }, 'title must be a string'],
+      ['an empty title', { title: '' }, 'title must be longer than or equal to 1 characters'],
+      ['a title of 201 characters', { title: 'a'.repeat(201) }, 'title must be shorter than or equal to 200 characters'],
+      ['a body of 10 001 characters', { body: 'b'.repeat(10_001) }, 'body must be shorter than or equal to 10000 characters'],
       ['a string as confidential', { confidential: 'no' }, 'confidential must be a boolean value'],
+      ['a NUL character in the title', { title: 'a\u0000b' }, 'title must not contain the NUL character (\\u0000)'],
       ['a NUL character in the body', { body: 'x\u0000' }, 'body must not contain the NUL character (\\u0000)'],
       ['nothing to change', {}, 'Nothing to change: give at least one of title, body, confidential'],
     ])('should answer 400 naming the field for %s, and change nothing', async (_case, body, message) => {

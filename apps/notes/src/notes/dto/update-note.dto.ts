@@ -1,22 +1,15 @@
-import { IsBoolean, IsString, Length, MaxLength } from 'class-validator';
-import { IfPresent, NoNulCharacter } from './text-rules';
-import { BODY_MAX, TITLE_MAX } from './create-note.dto';
+import { NoteBody, NoteConfidential, NoteTitle } from './note-fields';
+import { IfPresent } from './text-rules';
 
 /** Body of `PATCH /notes/:id`: the fields to change, at least one. */
 export class UpdateNoteDto {
   @IfPresent()
-  @IsString()
-  @Length(1, TITLE_MAX)
-  @NoNulCharacter()
+  @NoteTitle()
   title?: string;
 
-  @IfPresent()
-  @IsString()
-  @MaxLength(BODY_MAX)
-  @NoNulCharacter()
+  @NoteBody()
   body?: string;
 
-  @IfPresent()
-  @IsBoolean()
+  @NoteConfidential()
   confidential?: boolean;
 }
