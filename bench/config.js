@@ -55,6 +55,8 @@ function readConfig() {
     poolSize: intFromEnv('BENCH_POOL', 0, 0),
     /** Distinct valid tokens pushed through the guard for the memory figure (0 skips it). */
     memoryTokens: intFromEnv('BENCH_MEMORY_TOKENS', 1_000_000, 0),
+    /** New RS256 tokens for the in-process cold-path timing (0 skips it). */
+    coldTokens: intFromEnv('BENCH_COLD_TOKENS', 10_000, 0),
     /** Iterations per PolicyService timing (0 skips it). */
     decisionIterations: intFromEnv('BENCH_DECISIONS', 200_000, 0),
     /** Directory for `node --cpu-prof` output of the app processes; unset = no profiling. */

@@ -12,10 +12,15 @@
  *   and what the caches hold per token is the same for both. Each token has its own subject, so the decision
  *   cache fills too.
  *
+ * - cold path: the CPU time of one `canActivate` with a token never seen before (RS256, its own subject), next to
+ *   one bare `crypto.verify` of the same tokens, measured in alternating blocks so that both see the same machine.
+ *   The difference is what the guard adds to the signature check; unlike the HTTP figures it hardly depends on the
+ *   load generator or on neighbours.
+ *
  * Prints one JSON line on stdout.
  */
 
-const { generateKeyPairSync } = require('node:crypto');
+const { createPublicKey, verify } = require('node:crypto');
 const { Worker } = require('node:worker_threads');
 const path = require('node:path');
 const { NestFactory } = require('@nestjs/core');
@@ -26,9 +31,10 @@ const { accessClaims, makeSigningKey, signToken } = require('./tokens');
 const ISSUER = 'https://issuer.bench/';
 const memoryTokens = Number(process.env.BENCH_MEMORY_TOKENS ?? 1_000_000);
 const decisionIterations = Number(process.env.BENCH_DECISIONS ?? 200_000);
+const coldTokens = Number(process.env.BENCH_COLD_TOKENS ?? 10_000);
 
-async function appContext(keys, authzOptions) {
-  const { module, controller } = authzModule({ issuer: ISSUER, jwksUri: undefined, authzOptions: { jwks: { keys }, algorithms: ['ES256'], ...authzOptions } });
+async function appContext(keys, authzOptions, algorithms = ['ES256']) {
+  const { module, controller } = authzModule({ issuer: ISSUER, jwksUri: undefined, authzOptions: { jwks: { keys }, algorithms, ...authzOptions } });
   const app = await NestFactory.createApplicationContext(module, { logger: ['error'] });
   return { app, controller };
 }
@@ -58,6 +64,66 @@ async function measureDecisions(keys) {
   return result;
 }
 
+/** A minimal HTTP execution context for `canActivate`, as Nest would hand it to the guard. */
+function httpContext(controller, token) {
+  const request = { headers: { authorization: `Bearer ${token}` }, url: '/notes' };
+  const response = { setHeader() {}, header() {} };
+  return {
+    request,
+    context: {
+      getType: () => 'http',
+      getHandler: () => controller.prototype.read,
+      getClass: () => controller,
+      switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }),
+    },
+  };
+}
+
+/** Microseconds of CPU time (user + system) that `work` takes. */
+async function cpuMicros(work) {
+  const before = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(before);
+  return used.user + used.system;
+}
+
+/**
+ * One canActivate per new RS256 token against one bare crypto.verify per token, in alternating blocks of 500.
+ * The first 1,000 tokens warm up both.
+ */
+async function measureColdPath(count) {
+  const signing = makeSigningKey('rs-cold');
+  const { app, controller } = await appContext([signing.jwk], {}, ['RS256']);
+  const guard = app.get(AuthzGuard);
+  const key = createPublicKey({ key: signing.jwk, format: 'jwk' });
+  const now = Math.floor(Date.now() / 1000);
+  const warmup = 1_000;
+  const tokens = Array.from({ length: warmup + count }, (_, i) => signToken(signing, accessClaims(ISSUER, `cold-${i}`, `cold-jti-${i}`, now)));
+  const throughGuard = async (from, to) => {
+    for (let i = from; i < to; i++) {
+      const { context, request } = httpContext(controller, tokens[i]);
+      if ((await guard.canActivate(context)) !== true || request.user.subject !== `cold-${i}`) throw new Error(`cold token ${i} was not accepted`);
+    }
+  };
+  const bareCheck = (from, to) => {
+    for (let i = from; i < to; i++) {
+      const dot = tokens[i].lastIndexOf('.');
+      if (!verify('sha256', Buffer.from(tokens[i].slice(0, dot), 'latin1'), key, Buffer.from(tokens[i].slice(dot + 1), 'base64url'))) throw new Error('bare check failed');
+    }
+  };
+  await throughGuard(0, warmup / 2);
+  bareCheck(warmup / 2, warmup);
+  let guardUs = 0;
+  let bareUs = 0;
+  for (let from = warmup; from < tokens.length; from += 500) {
+    const to = Math.min(from + 500, tokens.length);
+    guardUs += await cpuMicros(() => throughGuard(from, to));
+    bareUs += await cpuMicros(async () => bareCheck(from, to));
+  }
+  await app.close();
+  return { tokens: count, guardUs: guardUs / count, bareUs: bareUs / count };
+}
+
 /** A token of the HTTP runs, to pad the ES256 tokens to the same length. */
 function rs256Length() {
   const key = makeSigningKey('rs-sample');
@@ -81,7 +147,6 @@ async function measureMemory(keys, signing) {
   const { app, controller } = await appContext(keys, {});
   const guard = app.get(AuthzGuard);
   const verifier = app.get(TokenVerifier);
-  const handler = controller.prototype.read;
   const pad = padFor(signing, rs256Length());
   const worker = new Worker(path.join(__dirname, 'mint-worker.js'), {
     workerData: { privateJwk: signing.privateKey.export({ format: 'jwk' }), kid: signing.kid, alg: 'ES256', issuer: ISSUER, pad, total: memoryTokens },
@@ -90,7 +155,6 @@ async function measureMemory(keys, signing) {
     worker.once('message', resolve);
     worker.postMessage(5_000);
   });
-  const response = { setHeader() {}, header() {} };
 
   const every = Math.max(1_000, Math.floor(memoryTokens / 10));
   const snapshots = [memorySnapshot(0, verifier)];
@@ -101,13 +165,7 @@ async function measureMemory(keys, signing) {
     const batch = await pending;
     pending = nextBatch();
     for (const token of batch) {
-      const request = { headers: { authorization: `Bearer ${token}` }, query: {} };
-      const context = {
-        getType: () => 'http',
-        getHandler: () => handler,
-        getClass: () => controller,
-        switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }),
-      };
+      const { context, request } = httpContext(controller, token);
       if ((await guard.canActivate(context)) !== true || request.user.subject !== `user-${done}`) throw new Error(`token ${done} was not accepted`);
       done++;
       if (done % every === 0 || done === memoryTokens) snapshots.push(memorySnapshot(done, verifier));
@@ -150,6 +208,7 @@ async function main() {
   const keys = [signing.jwk];
   const result = {};
   if (decisionIterations > 0) result.decision = await measureDecisions(keys);
+  if (coldTokens > 0) result.coldPath = await measureColdPath(coldTokens);
   if (memoryTokens > 0) result.memory = await measureMemory(keys, signing);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

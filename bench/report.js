@@ -87,7 +87,7 @@ function adaptersOf(rows) {
   return [...new Set(rows.map((row) => row.adapter))];
 }
 
-function formatReport({ rows, verdicts, memory, decision, appRss, settings }) {
+function formatReport({ rows, verdicts, memory, decision, coldPath, appRss, settings }) {
   const out = [];
   out.push(`Settings: ${settings}`);
   out.push('');
@@ -130,6 +130,14 @@ function formatReport({ rows, verdicts, memory, decision, appRss, settings }) {
     out.push(table(['tokens', 'RSS MB', 'heap used MB (after GC)', 'remembered'], memory.snapshots.map((s) => [s.tokens.toLocaleString('en-US'), fixed(s.rssMb, 0), fixed(s.heapUsedMb, 1), s.remembered])));
     out.push(`Peak RSS of that process: ${fixed(memory.peakRssMb, 0)} MB (includes the minting worker thread).`);
     out.push(`Cap: verifiedTokenCache.maxEntries = ${memory.cap} (remembered at the end: ${memory.rememberedAtEnd}); decisionCache.maxEntries = ${memory.decisionCap}. ${memory.bounded.pass ? 'PASS' : 'MISS'}: ${memory.bounded.reason}`);
+  }
+  if (coldPath) {
+    out.push('');
+    out.push(
+      `Cold path in-process (CPU per token, mean of ${coldPath.tokens.toLocaleString('en-US')} RS256 tokens never seen before): ` +
+        `AuthzGuard.canActivate ${fixed(coldPath.guardUs, 1)} us; bare crypto.verify of the same tokens ${fixed(coldPath.bareUs, 1)} us; ` +
+        `the guard adds ${fixed(coldPath.guardUs - coldPath.bareUs, 1)} us to the signature check`,
+    );
   }
   if (decision) {
     out.push('');

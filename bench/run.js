@@ -54,7 +54,13 @@ function stopApp(app) {
 function runMicro(config) {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, 'micro-process.js'), [], {
-      env: { ...process.env, NODE_NO_WARNINGS: '1', BENCH_MEMORY_TOKENS: String(config.memoryTokens), BENCH_DECISIONS: String(config.decisionIterations) },
+      env: {
+        ...process.env,
+        NODE_NO_WARNINGS: '1',
+        BENCH_MEMORY_TOKENS: String(config.memoryTokens),
+        BENCH_DECISIONS: String(config.decisionIterations),
+        BENCH_COLD_TOKENS: String(config.coldTokens),
+      },
       execArgv: ['--expose-gc'],
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
@@ -140,8 +146,8 @@ async function main() {
   await jwks.close();
 
   let micro = {};
-  if (config.memoryTokens > 0 || config.decisionIterations > 0) {
-    log(`in-process: PolicyService timing and ${config.memoryTokens.toLocaleString('en-US')} distinct tokens through the guard (about 90 s per million)...`);
+  if (config.memoryTokens > 0 || config.decisionIterations > 0 || config.coldTokens > 0) {
+    log(`in-process: PolicyService timing, the cold path, and ${config.memoryTokens.toLocaleString('en-US')} distinct tokens through the guard (about 90 s per million)...`);
     micro = await runMicro(config);
   }
 
@@ -151,7 +157,7 @@ async function main() {
     `load generator and apps on the same machine; took ${Math.round((Date.now() - started) / 1000)} s`;
   const rows = summarize(runs, config.adapters);
   const verdicts = judgeTargets(runs, config.adapters);
-  process.stdout.write(`${formatReport({ rows, verdicts, memory: micro.memory, decision: micro.decision, appRss, settings })}\n`);
+  process.stdout.write(`${formatReport({ rows, verdicts, memory: micro.memory, decision: micro.decision, coldPath: micro.coldPath, appRss, settings })}\n`);
   if (config.jsonOut) writeFileSync(config.jsonOut, JSON.stringify({ settings, config, poolSize, cacheCap, runs, rows, verdicts, appRss, micro }, null, 2));
   if (config.profileDir) log(`CPU profiles written to ${config.profileDir} (summarize with: node bench/profile.js ${config.profileDir}/<file>.cpuprofile)`);
 }
