@@ -7,6 +7,7 @@ import {
   PermissionDeniedException,
   PolicyUnavailableException,
   UnsupportedContextException,
+  withoutStack,
 } from '../authz.exceptions';
 import { AUTHZ_CONFIG } from '../authz.tokens';
 import { BoundedCache } from '../cache/bounded-cache';
@@ -56,7 +57,7 @@ export class AuthzGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     // Other transports are not supported yet: deny rather than let them through unchecked.
-    if (context.getType() !== 'http') throw new UnsupportedContextException(context.getType());
+    if (context.getType() !== 'http') throw withoutStack(() => new UnsupportedContextException(context.getType()));
     const route = this.requirementsOf(context);
     if (route.isPublic) return true;
     const http = context.switchToHttp();
@@ -92,10 +93,10 @@ export class AuthzGuard implements CanActivate {
     for (const group of route.scopes) {
       const missing = group.names.filter((scope) => !identity.scopes.includes(scope));
       if (group.mode === 'all' && missing.length > 0) {
-        throw new InsufficientScopeException(group.names, `The token lacks the scope(s): ${missing.join(' ')}`);
+        throw withoutStack(() => new InsufficientScopeException(group.names, `The token lacks the scope(s): ${missing.join(' ')}`));
       }
       if (group.mode === 'any' && missing.length === group.names.length) {
-        throw new InsufficientScopeException(group.names, `The token has none of the scopes: ${group.names.join(' ')}`);
+        throw withoutStack(() => new InsufficientScopeException(group.names, `The token has none of the scopes: ${group.names.join(' ')}`));
       }
     }
   }
@@ -119,7 +120,7 @@ export class AuthzGuard implements CanActivate {
 
   private policyFailed(policy: string, identity: AuthzIdentity, error: unknown): never {
     this.logger.error(`PolicyService failed for policy '${policy}', subject '${identity.subject}'; denying with 503`, (error as Error)?.stack ?? String(error));
-    throw new PolicyUnavailableException(policy);
+    throw withoutStack(() => new PolicyUnavailableException(policy));
   }
 
   private async askPolicy(route: RouteRequirements, policy: string, needed: readonly string[], identity: AuthzIdentity): Promise<void> {
@@ -135,7 +136,7 @@ export class AuthzGuard implements CanActivate {
     for (const group of route.permissions) {
       const missing = group.names.filter((permission) => !held.has(permission));
       if (group.mode === 'all' ? missing.length > 0 : missing.length === group.names.length) {
-        throw new PermissionDeniedException(policy, missing, group.mode);
+        throw withoutStack(() => new PermissionDeniedException(policy, missing, group.mode));
       }
     }
   }

@@ -1,4 +1,4 @@
-import { InvalidRequestException, MissingCredentialsException } from '../authz.exceptions';
+import { InvalidRequestException, MissingCredentialsException, withoutStack } from '../authz.exceptions';
 
 /** The parts of an HTTP request (Express or Fastify) the extractor reads. */
 export interface BearerRequest {
@@ -31,21 +31,21 @@ export function extractBearerToken(request: BearerRequest, allowQueryToken: bool
   const queryToken = request.url === undefined || request.url.includes('?') ? queryAccessToken(request.query) : undefined;
 
   if (queryToken !== undefined && !allowQueryToken) {
-    throw new InvalidRequestException('Access tokens in the query string are not accepted; send an Authorization: Bearer header');
+    throw withoutStack(() => new InvalidRequestException('Access tokens in the query string are not accepted; send an Authorization: Bearer header'));
   }
-  if (Array.isArray(queryToken)) throw new InvalidRequestException('More than one access_token in the query string');
+  if (Array.isArray(queryToken)) throw withoutStack(() => new InvalidRequestException('More than one access_token in the query string'));
 
   if (header === undefined || header === '') {
     if (typeof queryToken === 'string' && queryToken !== '') return queryToken;
-    throw new MissingCredentialsException();
+    throw withoutStack(() => new MissingCredentialsException());
   }
   // Node keeps only the first of repeated Authorization headers; the raw list still shows the others.
-  if (typeof header !== 'string' || authorizationHeaderCount(request) > 1) throw new InvalidRequestException('More than one Authorization header');
-  if (queryToken !== undefined) throw new InvalidRequestException('The access token was sent in more than one place');
+  if (typeof header !== 'string' || authorizationHeaderCount(request) > 1) throw withoutStack(() => new InvalidRequestException('More than one Authorization header'));
+  if (queryToken !== undefined) throw withoutStack(() => new InvalidRequestException('The access token was sent in more than one place'));
   // Another scheme (Basic, Digest, ...) is no bearer credential: answer with the challenge, like no header at all.
-  if (!BEARER_SCHEME.test(header)) throw new MissingCredentialsException();
+  if (!BEARER_SCHEME.test(header)) throw withoutStack(() => new MissingCredentialsException());
   const match = BEARER.exec(header);
-  if (!match) throw new InvalidRequestException('The Authorization header must be exactly "Bearer <token>"');
+  if (!match) throw withoutStack(() => new InvalidRequestException('The Authorization header must be exactly "Bearer <token>"'));
   return match[1];
 }
 

@@ -3,7 +3,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
 import type { AuthzConfig } from '../authz.config';
 import { SUPPORTED_ALGORITHMS, type JwtAlgorithm } from '../authz.constants';
-import { AuthzConfigurationError, InvalidTokenException, KeySetUnavailableException } from '../authz.exceptions';
+import { AuthzConfigurationError, InvalidTokenException, KeySetUnavailableException, withoutStack } from '../authz.exceptions';
 import { keyFitsAlgorithm, MIN_RSA_BITS } from './algorithms';
 
 /** One usable verification key from the provider's JWKS. */
@@ -87,10 +87,10 @@ export class KeySet {
     if (key) return key;
     if (!this.fixed && (this.lastAttemptFailed || this.loadedAt === 0)) {
       const retryAfterMs = this.config.jwksCooldownMs - (this.now() - this.lastAttemptAt);
-      throw new KeySetUnavailableException(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+      throw withoutStack(() => new KeySetUnavailableException(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     }
     // Fixed text: the kid is attacker input and is never echoed.
-    throw new InvalidTokenException(kid === undefined ? 'No single key fits the token; it names no kid' : 'No key of the issuer matches the token kid and alg');
+    throw withoutStack(() => new InvalidTokenException(kid === undefined ? 'No single key fits the token; it names no kid' : 'No key of the issuer matches the token kid and alg'));
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { AuthzConfig } from '../authz.config';
 import type { JwtAlgorithm } from '../authz.constants';
-import { InvalidTokenException } from '../authz.exceptions';
+import { InvalidTokenException, withoutStack } from '../authz.exceptions';
 import { BoundedCache } from '../cache/bounded-cache';
 import { deepFreeze } from '../deep-freeze';
 import { verifySignature } from './algorithms';
@@ -223,7 +223,7 @@ export class TokenVerifier {
 }
 
 function invalid(description: string): never {
-  throw new InvalidTokenException(description);
+  throw withoutStack(() => new InvalidTokenException(description));
 }
 
 /** Decodes and parses one segment, already checked to hold base64url characters only. */
