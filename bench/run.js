@@ -1,10 +1,10 @@
 'use strict';
 
 /**
- * `npm run bench`: builds the library (npm script), then on 127.0.0.1 starts a JWKS server and one process per
- * app (unguarded, stock recipe, nestjs-authz, bare RS256 check) and adapter, runs every scenario with autocannon in alternating
- * rounds, measures memory and PolicyService decision time in a separate process, and prints the table with the
- * issue's targets. Exits 0 whatever the targets say (they are reported, not asserted); exits 1 only if the
+ * `npm run bench`: builds the library (npm script), then on 127.0.0.1 starts a JWKS server and, one adapter at a
+ * time, one process per app (unguarded, stock recipe, nestjs-authz, bare RS256 check); runs every scenario with
+ * autocannon in alternating rounds; measures memory, the cold path and PolicyService decision time in a separate
+ * process; and prints the table with the issue's targets. Exits 0 whatever the targets say (they are reported, not asserted); exits 1 only if the
  * benchmark itself cannot run. Settings: see bench/config.js and docs/benchmarks.md.
  */
 
@@ -88,36 +88,11 @@ function mintTokens(key, issuer, poolSize) {
   return { same, pool, bad: pool.map(withBadSignature) };
 }
 
-async function main() {
-  const config = readConfig();
-  const started = Date.now();
-  if (config.profileDir) mkdirSync(config.profileDir, { recursive: true });
-  const key = makeSigningKey('bench-key-1');
-  const jwks = await startJwksServer([key.jwk]);
-
-  const kinds = [...new Set(config.scenarios.map((id) => APP_OF_SCENARIO[id]))];
-  if (!kinds.includes('unguarded')) kinds.push('unguarded'); // every ratio is to the unguarded route
-  const apps = [];
-  for (const adapter of config.adapters) {
-    for (const kind of kinds) apps.push(await startApp(kind, adapter, jwks, config));
-  }
-  const appOf = (kind, adapter) => apps.find((app) => app.kind === kind && app.adapter === adapter);
-
-  const cacheCap = Math.max(0, ...apps.map((app) => app.cacheCap ?? 0));
-  const poolSize = config.poolSize || Math.max(1_000, Math.ceil(cacheCap * 1.5));
-  if (poolSize <= cacheCap) log(`WARNING BENCH_POOL=${poolSize} is not above the verified-token cache cap ${cacheCap}: scenario 4 will hit the cache`);
-  log(`minting ${poolSize.toLocaleString('en-US')} distinct RS256 tokens for scenario 4 (cache cap ${cacheCap})...`);
-  const tokens = mintTokens(key, jwks.issuer, poolSize);
-
-  const tokensOf = { 1: [tokens.same], 2: [tokens.same], 3: [tokens.same], 4: tokens.pool, 5: tokens.bad, 6: tokens.pool };
-  const scenarios = [];
-  for (const adapter of config.adapters) {
-    for (const id of [...new Set([1, ...config.scenarios])].sort()) {
-      scenarios.push({ key: `${adapter}:${id}`, adapter, id, app: appOf(APP_OF_SCENARIO[id], adapter), tokens: tokensOf[id], cursor: { next: 0 }, expectStatus: id === 5 ? 401 : 200 });
-    }
-  }
-  for (const scenario of scenarios) await sanityCheck(scenario);
-
+/**
+ * Warms up, then runs `config.rounds` rounds of one adapter's scenarios, rotating their order each round so that no
+ * scenario always runs right after the same neighbour. Records every run in `runs`.
+ */
+async function runRounds(adapter, scenarios, config, runs) {
   // Besides requests/s, the app's own CPU time per request: the load generator shares the machine and can be the
   // bottleneck (a fast unguarded Fastify route saturates it), and CPU per request shows what the guard costs anyway.
   const load = async (scenario, duration) => {
@@ -127,22 +102,56 @@ async function main() {
     return { ...result, cpuUs: (after.user - before.user + after.system - before.system) / result.requests };
   };
   if (config.warmup > 0) {
-    log(`warming up ${scenarios.length} scenarios, ${config.warmup} s each...`);
+    log(`${adapter}: warming up ${scenarios.length} scenarios, ${config.warmup} s each...`);
     for (const scenario of scenarios) await load(scenario, config.warmup);
   }
-  const runs = {};
   for (let round = 0; round < config.rounds; round++) {
-    // Rotate the order each round so that no scenario always runs right after the same neighbour.
     const order = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length]);
-    log(`round ${round + 1}/${config.rounds}: ${order.length} scenarios x ${config.duration} s`);
+    log(`${adapter}: round ${round + 1}/${config.rounds}: ${order.length} scenarios x ${config.duration} s`);
     for (const scenario of order) {
       (runs[scenario.key] ??= [])[round] = await load(scenario, config.duration);
     }
   }
+}
 
+async function main() {
+  const config = readConfig();
+  const started = Date.now();
+  if (config.profileDir) mkdirSync(config.profileDir, { recursive: true });
+  const key = makeSigningKey('bench-key-1');
+  const jwks = await startJwksServer([key.jwk]);
+
+  const kinds = [...new Set(config.scenarios.map((id) => APP_OF_SCENARIO[id]))];
+  if (!kinds.includes('unguarded')) kinds.push('unguarded'); // every ratio is to the unguarded route
+  const startApps = async (adapter) => {
+    const apps = [];
+    for (const kind of kinds) apps.push(await startApp(kind, adapter, jwks, config));
+    return apps;
+  };
+
+  // One adapter at a time: the other adapter's idle app processes would otherwise collect their garbage on the
+  // same two cores during this adapter's runs.
+  let apps = await startApps(config.adapters[0]);
+  const cacheCap = Math.max(0, ...apps.map((app) => app.cacheCap ?? 0));
+  const poolSize = config.poolSize || Math.max(1_000, Math.ceil(cacheCap * 1.5));
+  if (poolSize <= cacheCap) log(`WARNING BENCH_POOL=${poolSize} is not above the verified-token cache cap ${cacheCap}: scenario 4 will hit the cache`);
+  log(`minting ${poolSize.toLocaleString('en-US')} distinct RS256 tokens for scenario 4 (cache cap ${cacheCap})...`);
+  const tokens = mintTokens(key, jwks.issuer, poolSize);
+  const tokensOf = { 1: [tokens.same], 2: [tokens.same], 3: [tokens.same], 4: tokens.pool, 5: tokens.bad, 6: tokens.pool };
+
+  const runs = {};
   const appRss = [];
-  for (const app of apps) appRss.push({ app: app.kind, adapter: app.adapter, rssMb: (await ask(app, 'memory')).rss / 2 ** 20 });
-  for (const app of apps) await stopApp(app);
+  for (const [index, adapter] of config.adapters.entries()) {
+    if (index > 0) apps = await startApps(adapter);
+    const appOf = (kind) => apps.find((app) => app.kind === kind);
+    const scenarios = [...new Set([1, ...config.scenarios])]
+      .sort()
+      .map((id) => ({ key: `${adapter}:${id}`, adapter, id, app: appOf(APP_OF_SCENARIO[id]), tokens: tokensOf[id], cursor: { next: 0 }, expectStatus: id === 5 ? 401 : 200 }));
+    for (const scenario of scenarios) await sanityCheck(scenario);
+    await runRounds(adapter, scenarios, config, runs);
+    for (const app of apps) appRss.push({ app: app.kind, adapter, rssMb: (await ask(app, 'memory')).rss / 2 ** 20 });
+    for (const app of apps) await stopApp(app);
+  }
   await jwks.close();
 
   let micro = {};
