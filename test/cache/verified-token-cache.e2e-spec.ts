@@ -1,6 +1,7 @@
-import { InvalidTokenException, TokenVerifier, type AuthzModuleOptions } from 'nestjs-authz';
+import { TokenVerifier, type AuthzModuleOptions } from 'nestjs-authz';
 import { JwksServer } from '../support/jwks-server';
 import { claims, makeKey, signJws } from '../support/signing';
+import { expectRefusal } from '../support/refusal';
 import { configFor, corruptSignature, CountingKeySet, ManualClock, reencodeSignature, reformatPayload } from './support/cache-fixture';
 
 /**
@@ -38,12 +39,6 @@ describe('verified-token cache (TokenVerifier + KeySet over a JWKS on 127.0.0.1)
     return { keys, verifier: new TokenVerifier(config, keys, clock.now) };
   }
 
-  async function refusal(promise: Promise<unknown>, description: string): Promise<void> {
-    const error = await promise.then(() => undefined, (reason: unknown) => reason);
-    expect(error).toBeInstanceOf(InvalidTokenException);
-    expect((error as InvalidTokenException).description).toBe(description);
-  }
-
   describe('is keyed by the exact token bytes', () => {
     it('should answer a repeated token from memory without checking its signature again', async () => {
       const { keys, verifier } = await setup();
@@ -72,7 +67,7 @@ describe('verified-token cache (TokenVerifier + KeySet over a JWKS on 127.0.0.1)
       const reformatted = reformatPayload(token);
       expect(JSON.parse(Buffer.from(reformatted.split('.')[1], 'base64url').toString())).toEqual(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()));
       await verifier.verify(token);
-      await refusal(verifier.verify(reformatted), 'The token signature is invalid');
+      await expectRefusal(verifier.verify(reformatted), 'The token signature is invalid');
       await expect(verifier.verify(token)).resolves.toMatchObject({ sub: 'susan' });
       expect(keys.keyRequests).toBe(2);
       expect(verifier.rememberedCount).toBe(1);
@@ -82,7 +77,7 @@ describe('verified-token cache (TokenVerifier + KeySet over a JWKS on 127.0.0.1)
       const { verifier } = await setup();
       const token = sign();
       await verifier.verify(token);
-      await refusal(verifier.verify(corruptSignature(token)), 'The token signature is invalid');
+      await expectRefusal(verifier.verify(corruptSignature(token)), 'The token signature is invalid');
     });
   });
 
@@ -95,7 +90,7 @@ describe('verified-token cache (TokenVerifier + KeySet over a JWKS on 127.0.0.1)
       clock.advance(60_000 + 20_000);
       await expect(verifier.verify(token)).resolves.toMatchObject({ sub: 'susan' });
       clock.advance(11_000);
-      await refusal(verifier.verify(token), 'The token has expired');
+      await expectRefusal(verifier.verify(token), 'The token has expired');
     });
 
     it('should refuse a remembered token from memory when the clock steps back before nbf', async () => {
@@ -103,7 +98,7 @@ describe('verified-token cache (TokenVerifier + KeySet over a JWKS on 127.0.0.1)
       const token = sign({ nbf: seconds() + 20 });
       await verifier.verify(token);
       clock.advance(-20_000);
-      await refusal(verifier.verify(token), 'The token is not valid yet (nbf)');
+      await expectRefusal(verifier.verify(token), 'The token is not valid yet (nbf)');
       // Refused by the recheck of the remembered entry, not by a fresh verification.
       expect(keys.keyRequests).toBe(1);
     });
@@ -116,7 +111,7 @@ describe('verified-token cache (TokenVerifier + KeySet over a JWKS on 127.0.0.1)
       await verifier.verify(token);
       jwks.keys = [nextKey.jwk];
       await keys.refresh();
-      await refusal(verifier.verify(token), 'No key of the issuer matches the token kid and alg');
+      await expectRefusal(verifier.verify(token), 'No key of the issuer matches the token kid and alg');
       expect(verifier.rememberedCount).toBe(0);
     });
 
@@ -127,7 +122,7 @@ describe('verified-token cache (TokenVerifier + KeySet over a JWKS on 127.0.0.1)
       jwks.keys = [nextKey.jwk];
       clock.advance(30_000);
       await expect(verifier.verify(sign({}, nextKey))).resolves.toMatchObject({ sub: 'susan' });
-      await refusal(verifier.verify(oldToken), 'No key of the issuer matches the token kid and alg');
+      await expectRefusal(verifier.verify(oldToken), 'No key of the issuer matches the token kid and alg');
     });
 
     it('should refuse it when the provider keeps the kid but replaces the key material', async () => {
@@ -136,7 +131,7 @@ describe('verified-token cache (TokenVerifier + KeySet over a JWKS on 127.0.0.1)
       await verifier.verify(token);
       jwks.keys = [makeKey(key.kid).jwk];
       await keys.refresh();
-      await refusal(verifier.verify(token), 'The token signature is invalid');
+      await expectRefusal(verifier.verify(token), 'The token signature is invalid');
     });
   });
 
@@ -177,8 +172,8 @@ describe('verified-token cache (TokenVerifier + KeySet over a JWKS on 127.0.0.1)
     ])('should refuse %s every time, checking it afresh, and remember nothing', async (_, makeToken, description) => {
       const { keys, verifier } = await setup();
       const token = makeToken();
-      await refusal(verifier.verify(token), description);
-      await refusal(verifier.verify(token), description);
+      await expectRefusal(verifier.verify(token), description);
+      await expectRefusal(verifier.verify(token), description);
       expect(keys.keyRequests).toBe(2);
       expect(verifier.rememberedCount).toBe(0);
     });
@@ -186,7 +181,7 @@ describe('verified-token cache (TokenVerifier + KeySet over a JWKS on 127.0.0.1)
     it('should accept a token refused as not yet valid once its time has come, after checking it afresh', async () => {
       const { keys, verifier } = await setup({ clockTolerance: 0 });
       const token = sign({ nbf: seconds() + 60 });
-      await refusal(verifier.verify(token), 'The token is not valid yet (nbf)');
+      await expectRefusal(verifier.verify(token), 'The token is not valid yet (nbf)');
       expect(verifier.rememberedCount).toBe(0);
       clock.advance(60_000);
       await expect(verifier.verify(token)).resolves.toMatchObject({ sub: 'susan' });

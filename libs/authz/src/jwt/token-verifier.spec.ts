@@ -4,6 +4,7 @@ import { InvalidTokenException } from '../authz.exceptions';
 import type { AuthzModuleOptions } from '../authz.options';
 import { Prng } from '../../../../test/security/support/prng';
 import { b64, makeKey, signJws } from '../../../../test/support/signing';
+import { expectRefusal } from '../../../../test/support/refusal';
 import { KeySet } from './key-set';
 import { MAX_TOKEN_LENGTH, TokenVerifier } from './token-verifier';
 
@@ -39,12 +40,6 @@ describe('TokenVerifier', () => {
   const sign = (overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}, signingKey: KeyObject = key.privateKey) =>
     signJws({ alg: 'RS256', typ: 'at+jwt', kid: key.kid, ...header }, claims(overrides), signingKey, 'RS256');
 
-  async function refusal(promise: Promise<unknown>, description: string): Promise<void> {
-    const error = await promise.then(() => undefined, (reason: unknown) => reason);
-    expect(error).toBeInstanceOf(InvalidTokenException);
-    expect((error as InvalidTokenException).description).toBe(description);
-  }
-
   describe('when the token is valid', () => {
     it('should return the claims, frozen', async () => {
       const { verifier } = setup();
@@ -59,14 +54,14 @@ describe('TokenVerifier', () => {
     it('should refuse a token longer than MAX_TOKEN_LENGTH before parsing anything', async () => {
       const { verifier } = setup();
       const nested = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
-      await refusal(verifier.verify(`${b64(`{"alg":"RS256","x":${nested}}`)}.${b64(claims())}.AAAA`), 'The token is too long');
-      await refusal(verifier.verify('a'.repeat(MAX_TOKEN_LENGTH + 1)), 'The token is too long');
+      await expectRefusal(verifier.verify(`${b64(`{"alg":"RS256","x":${nested}}`)}.${b64(claims())}.AAAA`), 'The token is too long');
+      await expectRefusal(verifier.verify('a'.repeat(MAX_TOKEN_LENGTH + 1)), 'The token is too long');
     });
 
     it('should refuse nesting that fits in the length limit on the signature, not crash', async () => {
       const { verifier } = setup();
       const nested = `${'['.repeat(3_000)}${']'.repeat(3_000)}`;
-      await refusal(verifier.verify(`${b64(`{"alg":"RS256","kid":"key-1","x":${nested}}`)}.${b64(claims())}.AAAA`), 'The token signature is invalid');
+      await expectRefusal(verifier.verify(`${b64(`{"alg":"RS256","kid":"key-1","x":${nested}}`)}.${b64(claims())}.AAAA`), 'The token signature is invalid');
     });
 
     it.each([
@@ -78,41 +73,41 @@ describe('TokenVerifier', () => {
       ['base64 characters', 'ab+c.def.ghi'],
       ['whitespace', 'abc. def.ghi'],
     ])('should refuse %s', async (_case, token) => {
-      await refusal(setup().verifier.verify(token), 'The token is not a compact JWS (three base64url parts)');
+      await expectRefusal(setup().verifier.verify(token), 'The token is not a compact JWS (three base64url parts)');
     });
 
     it('should refuse a header that is not a JSON object', async () => {
       const { verifier } = setup();
-      await refusal(verifier.verify(`${b64('nope')}.${b64(claims())}.AAAA`), 'The token header is not JSON');
-      await refusal(verifier.verify(`${b64('[1]')}.${b64(claims())}.AAAA`), 'The token header is not a JSON object');
+      await expectRefusal(verifier.verify(`${b64('nope')}.${b64(claims())}.AAAA`), 'The token header is not JSON');
+      await expectRefusal(verifier.verify(`${b64('[1]')}.${b64(claims())}.AAAA`), 'The token header is not a JSON object');
     });
 
     it('should check the signature before it parses the payload', async () => {
       const { verifier } = setup();
       // A payload that is not JSON, under a bad signature: the signature is what fails.
-      await refusal(verifier.verify(`${b64({ alg: 'RS256', kid: key.kid })}.${b64('{not json')}.AAAA`), 'The token signature is invalid');
+      await expectRefusal(verifier.verify(`${b64({ alg: 'RS256', kid: key.kid })}.${b64('{not json')}.AAAA`), 'The token signature is invalid');
     });
   });
 
   describe('when the header is hostile', () => {
     it.each(['none', 'None', 'NONE', 'HS256', 'rs256', 'PS256', 'ES256', ''])('should refuse alg %j (only RS256 is configured)', async (alg) => {
-      await refusal(setup().verifier.verify(sign({}, { alg })), 'The token algorithm is not allowed');
+      await expectRefusal(setup().verifier.verify(sign({}, { alg })), 'The token algorithm is not allowed');
     });
 
     it('should refuse any crit header', async () => {
-      await refusal(setup().verifier.verify(sign({}, { crit: ['exp'] })), 'The token names critical header extensions that are not supported');
+      await expectRefusal(setup().verifier.verify(sign({}, { crit: ['exp'] })), 'The token names critical header extensions that are not supported');
     });
 
     it('should compare a kid of up to 256 characters and refuse a longer one as malformed', async () => {
       const { verifier } = setup();
-      await refusal(verifier.verify(sign({}, { kid: 'k'.repeat(256) })), 'No key of the issuer matches the token kid and alg');
-      await refusal(verifier.verify(sign({}, { kid: 'k'.repeat(257) })), 'The token kid is malformed');
+      await expectRefusal(verifier.verify(sign({}, { kid: 'k'.repeat(256) })), 'No key of the issuer matches the token kid and alg');
+      await expectRefusal(verifier.verify(sign({}, { kid: 'k'.repeat(257) })), 'The token kid is malformed');
     });
 
     it('should ignore jwk, jku, x5u and x5c: keys come from the key set only', async () => {
       const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const jwk = attacker.publicKey.export({ format: 'jwk' });
-      await refusal(setup().verifier.verify(sign({}, { jwk, jku: 'http://127.0.0.1:9/', x5u: 'http://127.0.0.1:9/', x5c: ['AAAA'] }, attacker.privateKey)), 'The token signature is invalid');
+      await expectRefusal(setup().verifier.verify(sign({}, { jwk, jku: 'http://127.0.0.1:9/', x5u: 'http://127.0.0.1:9/', x5c: ['AAAA'] }, attacker.privateKey)), 'The token signature is invalid');
     });
   });
 
@@ -122,7 +117,7 @@ describe('TokenVerifier', () => {
     });
 
     it.each([['JWT'], [undefined], ['application/jwt'], ['xat+jwt'], [42]])('should refuse typ %j', async (typ) => {
-      await refusal(setup({ requireAccessTokenType: true }).verifier.verify(sign({}, { typ })), 'The token is not an access token (typ must be at+jwt)');
+      await expectRefusal(setup({ requireAccessTokenType: true }).verifier.verify(sign({}, { typ })), 'The token is not an access token (typ must be at+jwt)');
     });
   });
 
@@ -135,29 +130,29 @@ describe('TokenVerifier', () => {
       ['nbf', { nbf: '0' }, 'The token nbf is not a number'],
       ['iat', { iat: null }, 'The token iat is not a number'],
     ])('should refuse a bad %s', async (_claim, overrides, description) => {
-      await refusal(setup().verifier.verify(sign(overrides)), description);
+      await expectRefusal(setup().verifier.verify(sign(overrides)), description);
     });
 
     it('should apply clockTolerance to exp, nbf and iat, and no further', async () => {
       const { verifier } = setup({ clockTolerance: 30 });
       await expect(verifier.verify(sign({ exp: clock.seconds() - 29 }))).resolves.toBeDefined();
-      await refusal(verifier.verify(sign({ exp: clock.seconds() - 30 })), 'The token has expired');
+      await expectRefusal(verifier.verify(sign({ exp: clock.seconds() - 30 })), 'The token has expired');
       await expect(verifier.verify(sign({ nbf: clock.seconds() + 30 }))).resolves.toBeDefined();
-      await refusal(verifier.verify(sign({ nbf: clock.seconds() + 31 })), 'The token is not valid yet (nbf)');
+      await expectRefusal(verifier.verify(sign({ nbf: clock.seconds() + 31 })), 'The token is not valid yet (nbf)');
       await expect(verifier.verify(sign({ iat: clock.seconds() + 30 }))).resolves.toBeDefined();
-      await refusal(verifier.verify(sign({ iat: clock.seconds() + 31 })), 'The token was issued in the future (iat)');
+      await expectRefusal(verifier.verify(sign({ iat: clock.seconds() + 31 })), 'The token was issued in the future (iat)');
     });
 
     it('should require requiredClaims as own claims (an Object.prototype name is no claim)', async () => {
       const { verifier } = setup({ requiredClaims: ['toString', 'jti'] });
-      await refusal(verifier.verify(sign()), 'The token lacks a required claim');
+      await expectRefusal(verifier.verify(sign()), 'The token lacks a required claim');
       await expect(verifier.verify(sign({ toString: 'present' }))).resolves.toBeDefined();
     });
 
     it('should refuse a token older than maxTokenAge and require iat for it', async () => {
       const { verifier } = setup({ maxTokenAge: 60, clockTolerance: 0 });
-      await refusal(verifier.verify(sign({ iat: clock.seconds() - 61 })), 'The token is too old (iat)');
-      await refusal(verifier.verify(sign({ iat: undefined })), 'The token has no issue time (iat)');
+      await expectRefusal(verifier.verify(sign({ iat: clock.seconds() - 61 })), 'The token is too old (iat)');
+      await expectRefusal(verifier.verify(sign({ iat: undefined })), 'The token has no issue time (iat)');
     });
   });
 
@@ -169,14 +164,14 @@ describe('TokenVerifier', () => {
 
     it('should refuse another client_id, a missing one, and ignore a matching aud', async () => {
       const { verifier } = setup({ audience: 'app-client-1', audienceClaim: 'client_id' });
-      await refusal(verifier.verify(sign({ aud: undefined, client_id: 'other-client' })), 'The token audience is not this API');
-      await refusal(verifier.verify(sign({ aud: undefined })), 'The token audience is not this API');
-      await refusal(verifier.verify(sign({ aud: 'app-client-1', client_id: 'other-client' })), 'The token audience is not this API');
+      await expectRefusal(verifier.verify(sign({ aud: undefined, client_id: 'other-client' })), 'The token audience is not this API');
+      await expectRefusal(verifier.verify(sign({ aud: undefined })), 'The token audience is not this API');
+      await expectRefusal(verifier.verify(sign({ aud: 'app-client-1', client_id: 'other-client' })), 'The token audience is not this API');
     });
 
     it('should refuse a token whose only match is client_id when audienceClaim is the default', async () => {
       const { verifier } = setup({ audience: 'app-client-1' });
-      await refusal(verifier.verify(sign({ aud: undefined, client_id: 'app-client-1' })), 'The token audience is not this API');
+      await expectRefusal(verifier.verify(sign({ aud: undefined, client_id: 'app-client-1' })), 'The token audience is not this API');
     });
   });
 
@@ -217,7 +212,7 @@ describe('TokenVerifier', () => {
       const token = sign({ exp: clock.seconds() + 60 });
       await verifier.verify(token);
       clock.time += 61_000;
-      await refusal(verifier.verify(token), 'The token has expired');
+      await expectRefusal(verifier.verify(token), 'The token has expired');
     });
 
     it('should not outlive maxTokenAge, though exp and the cache age would allow it', async () => {
@@ -225,14 +220,14 @@ describe('TokenVerifier', () => {
       const token = sign({ exp: clock.seconds() + 3_600 });
       await verifier.verify(token);
       clock.time += 61_000;
-      await refusal(verifier.verify(token), 'The token is too old (iat)');
+      await expectRefusal(verifier.verify(token), 'The token is too old (iat)');
     });
 
     it('should never remember a refusal', async () => {
       const { verifier } = setup();
       const forged = sign({}, {}, makeKey('key-1').privateKey);
-      await refusal(verifier.verify(forged), 'The token signature is invalid');
-      await refusal(verifier.verify(forged), 'The token signature is invalid');
+      await expectRefusal(verifier.verify(forged), 'The token signature is invalid');
+      await expectRefusal(verifier.verify(forged), 'The token signature is invalid');
       expect(verifier.rememberedCount).toBe(0);
     });
 
