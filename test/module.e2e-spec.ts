@@ -122,9 +122,9 @@ describe('AuthzModule', () => {
     [
       'a subject holds a role the policy does not define',
       { policies: { note: { roles: {}, subjects: { susan: { roles: ['reader'] } } } } },
-      /`policies.note.subjects.susan.roles` refers to role 'reader'/,
+      /`policies.note.subjects.susan.roles\[0\]` refers to role 'reader'/,
     ],
-    ['a role lists non-string permissions', { policies: { note: { roles: { reader: [{ name: 'CanRead' }] as never } } } }, /`policies.note.roles.reader` must be a list/],
+    ['a role lists non-string permissions', { policies: { note: { roles: { reader: [{ name: 'CanRead' }] as never } } } }, /`policies.note.roles.reader\[0\]` must be a string/],
   ])('when %s', (_case, overrides, problem) => {
     const options = () => ({ issuer: 'https://idp.example.com/', audience: AUDIENCE, ...overrides }) as AuthzModuleOptions;
 

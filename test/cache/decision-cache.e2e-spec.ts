@@ -73,7 +73,7 @@ describe('decision cache (DefaultPolicyService)', () => {
     store.gate = new Promise<void>((resolve) => (release = resolve));
     const during = policies.hasPermission('note', susan, 'CanRead');
     store.documents = nobodyReads;
-    store.notify('note');
+    store.notify({ policy: 'note' });
     store.gate = undefined;
     release();
     await during;
@@ -90,51 +90,61 @@ describe('decision cache (DefaultPolicyService)', () => {
     expect(policies.rememberedCount).toBe(2);
   });
 
-  it('should hold at most maxEntries policy documents, making room by dropping older ones', async () => {
-    const store = new ObservablePolicyStore({ a: susanReads.note, b: susanReads.note, c: susanReads.note });
-    const policies = await policyService(store, { maxEntries: 2 });
-    for (const policy of ['a', 'b', 'c']) await policies.hasPermission(policy, susan, 'CanRead');
-    expect(store.reads).toBe(3);
-    await policies.hasPermission('c', identity('alice'), 'CanRead');
-    expect(store.reads).toBe(3);
-    await policies.hasPermission('a', identity('alice'), 'CanRead');
+  it("should drop only the changed subject's answers when the store reports a change to one subject", async () => {
+    const store = new ObservablePolicyStore(notePolicy({ susan: { roles: ['reader'] }, alice: { roles: ['reader'] } }));
+    const policies = await policyService(store, { ttlMs: 3_600_000 });
+    await policies.hasPermission('note', susan, 'CanRead');
+    await policies.hasPermission('note', identity('alice'), 'CanRead');
+    await policies.hasPermission('note', identity('alice', ['notes-admin']), 'CanRead');
+    store.documents = notePolicy({ susan: { roles: ['reader'] } });
+    store.notify({ policy: 'note', subject: 'alice' });
+    expect(policies.cachedDecision('note', susan, 'CanRead')).toBe(true);
+    expect(policies.cachedDecision('note', identity('alice'), 'CanRead')).toBeUndefined();
+    expect(policies.cachedDecision('note', identity('alice', ['notes-admin']), 'CanRead')).toBeUndefined();
+    await expect(policies.hasPermission('note', identity('alice'), 'CanRead')).resolves.toBe(false);
     expect(store.reads).toBe(4);
   });
 
-  it('should decide a new identity from the remembered policy document, without the store and without waiting', async () => {
-    const store = new ObservablePolicyStore(notePolicy({ susan: { roles: ['reader'] }, alice: { roles: ['reader'] } }));
+  it('should keep a subject whose name starts like another apart when dropping one subject', async () => {
+    const store = new ObservablePolicyStore(notePolicy({ al: { roles: ['reader'] }, alice: { roles: ['reader'] } }));
     const policies = await policyService(store, { ttlMs: 3_600_000 });
+    await policies.hasPermission('note', identity('al'), 'CanRead');
+    await policies.hasPermission('note', identity('alice'), 'CanRead');
+    store.notify({ policy: 'note', subject: 'al' });
+    expect(policies.cachedDecision('note', identity('al'), 'CanRead')).toBeUndefined();
+    expect(policies.cachedDecision('note', identity('alice'), 'CanRead')).toBe(true);
+  });
+
+  it("should drop every answer of the policy, and only that policy's, on a change without a subject", async () => {
+    const store = new ObservablePolicyStore({ ...susanReads, other: susanReads.note });
+    const policies = await policyService(store, { ttlMs: 3_600_000 });
+    await policies.hasPermission('note', susan, 'CanRead');
+    await policies.hasPermission('other', susan, 'CanRead');
+    store.notify({ policy: 'note' });
     expect(policies.cachedDecision('note', susan, 'CanRead')).toBeUndefined();
-    await expect(policies.hasPermission('note', susan, 'CanRead')).resolves.toBe(true);
-    expect(policies.cachedDecision('note', identity('alice'), 'CanRead')).toBe(true);
-    expect(policies.cachedDecision('note', identity('bob'), 'CanRead')).toBe(false);
-    expect(store.reads).toBe(1);
+    expect(policies.cachedDecision('other', susan, 'CanRead')).toBe(true);
+    store.notify({});
+    expect(policies.cachedDecision('other', susan, 'CanRead')).toBeUndefined();
   });
 
-  it('should let answers derived from a remembered document expire with it, ttlMs after the store was read', async () => {
+  it('should keep caching while the change feed has been down for less than ttlMs, and stop once it has been down longer', async () => {
     fakeDateOnly(1_700_000_000_000);
-    const store = new ObservablePolicyStore(notePolicy({ susan: { roles: ['reader'] }, alice: { roles: ['reader'] } }));
-    const policies = await policyService(store, { ttlMs: 5_000 });
-    await policies.hasPermission('note', susan, 'CanRead');
-    // Revoked without notice: what the old document says may be believed until 5 s after the read, not longer.
-    store.documents = nobodyReads;
-    jest.setSystemTime(1_700_000_000_000 + 4_000);
-    expect(policies.cachedDecision('note', identity('alice'), 'CanRead')).toBe(true);
-    jest.setSystemTime(1_700_000_000_000 + 5_000);
-    expect(policies.cachedDecision('note', identity('alice'), 'CanRead')).toBeUndefined();
-    await expect(policies.hasPermission('note', identity('alice'), 'CanRead')).resolves.toBe(false);
-    expect(store.reads).toBe(2);
-  });
-
-  it('should forget the remembered document when the store reports a change', async () => {
     const store = new ObservablePolicyStore(susanReads);
-    const policies = await policyService(store, { ttlMs: 3_600_000 });
+    const policies = await policyService(store, { ttlMs: 5_000 });
+    store.feedDown = 1_700_000_000_000;
+    jest.setSystemTime(1_700_000_000_000 + 4_999);
     await policies.hasPermission('note', susan, 'CanRead');
-    store.documents = notePolicy({ alice: { roles: ['reader'] } });
-    store.notify('note');
-    expect(policies.cachedDecision('note', identity('alice'), 'CanRead')).toBeUndefined();
-    await expect(policies.hasPermission('note', identity('alice'), 'CanRead')).resolves.toBe(true);
-    expect(store.reads).toBe(2);
+    expect(policies.cachedDecision('note', susan, 'CanRead')).toBe(true);
+    store.notify({});
+    jest.setSystemTime(1_700_000_000_000 + 5_000);
+    await policies.hasPermission('note', susan, 'CanRead');
+    await policies.hasPermission('note', susan, 'CanRead');
+    expect(policies.cachedDecision('note', susan, 'CanRead')).toBeUndefined();
+    expect(store.reads).toBe(3);
+    // The feed is back (the store flushed on reconnect): answers are remembered again.
+    store.feedDown = undefined;
+    await policies.hasPermission('note', susan, 'CanRead');
+    expect(policies.cachedDecision('note', susan, 'CanRead')).toBe(true);
   });
 
   it('should ask the store for every decision with decisionCache: false', async () => {

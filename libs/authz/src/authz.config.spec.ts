@@ -112,19 +112,19 @@ describe('resolveAuthzConfig', () => {
     [
       'a subject holding a role the policy does not define',
       { ...valid, policies: { note: { roles: { reader: ['CanRead'] }, subjects: { susan: { roles: ['writer'] } } } } },
-      /`policies.note.subjects.susan.roles` refers to role 'writer', which `policies.note.roles` does not define/,
+      /`policies.note.subjects.susan.roles\[0\]` refers to role 'writer', which `policies.note.roles` does not define/,
     ],
     [
       'an identity role mapped to an undefined role',
       { ...valid, policies: { note: { roles: {}, identityRoles: { 'notes-admin': ['moderator'] } } } },
-      /`policies.note.identityRoles.notes-admin` refers to role 'moderator'/,
+      /`policies.note.identityRoles.notes-admin\[0\]` refers to role 'moderator'/,
     ],
-    ['non-string permissions of a role', { ...valid, policies: { note: { roles: { reader: ['CanRead', 7] } } } }, /`policies.note.roles.reader` must be a list of non-empty names/],
+    ['non-string permissions of a role', { ...valid, policies: { note: { roles: { reader: ['CanRead', 7] } } } }, /`policies.note.roles.reader\[1\]` must be a string/],
     ['a permission list that is one string', { ...valid, policies: { note: { roles: { reader: 'CanRead' } } } }, /`policies.note.roles.reader` must be a list/],
     [
       'an empty direct permission of a subject',
       { ...valid, policies: { note: { subjects: { susan: { permissions: [' '] } } } } },
-      /`policies.note.subjects.susan.permissions` must be a list of non-empty names/,
+      /`policies.note.subjects.susan.permissions\[0\]` must not be empty/,
     ],
   ])('when the options have %s', (_case, options, problem) => {
     it('should throw an AuthzConfigurationError that names the option and says how to fix it', () => {

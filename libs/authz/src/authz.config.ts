@@ -4,6 +4,7 @@ import type { AuthzModuleOptions, JsonWebKeySet } from './authz.options';
 import { deepFreeze } from './deep-freeze';
 import { resolveClaimMapping, type ResolvedClaimMapping } from './identity/claim-mapping';
 import { validatePolicyDocuments, type PolicyDocuments } from './policy/policy-document';
+import { PolicyStore } from './store/policy-store';
 
 /** The options after validation: complete, frozen, read by every part instead of the raw options. */
 export interface AuthzConfig {
@@ -55,6 +56,7 @@ export function resolveAuthzConfig(options: AuthzModuleOptions | undefined): Aut
   const requiredClaims = resolveStringList(options.requiredClaims ?? [], 'requiredClaims');
   const defaultPolicy = options.defaultPolicy === undefined ? undefined : requireNonEmptyString(options.defaultPolicy, 'defaultPolicy', "name the policy used by routes without @Policy(), e.g. 'note'.");
   const policies = validatePolicyDocuments(options.policies ?? {});
+  checkPolicyStore(options);
 
   return deepFreeze({
     issuer,
@@ -91,6 +93,17 @@ export function resolveAuthzConfig(options: AuthzModuleOptions | undefined): Aut
             ttlMs: optionalNumber(options.decisionCache?.ttlMs, 'decisionCache.ttlMs', 5_000, 1, 3_600_000),
           },
   });
+}
+
+function checkPolicyStore(options: AuthzModuleOptions): void {
+  const store = options.policyStore;
+  if (store === undefined) return;
+  if (options.policies !== undefined) {
+    throw new AuthzConfigurationError('`policies` and `policyStore` are both set.', 'keep grants in one place: put the policies into the store (e.g. `npm run policy -- apply`), or drop `policyStore` to hold them in memory.');
+  }
+  if (!(store instanceof PolicyStore) && typeof store !== 'function') {
+    throw new AuthzConfigurationError('option `policyStore` is not a PolicyStore.', 'give a PolicyStore instance, a class extending PolicyStore, or a factory returning one, e.g. () => PostgresPolicyStore.open({ driver }).');
+  }
 }
 
 function requireNonEmptyString(value: unknown, option: string, fix: string): string {

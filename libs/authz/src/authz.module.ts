@@ -15,7 +15,8 @@ import { RouteReport } from './guards/route-report';
 import { KeySet } from './jwt/key-set';
 import { TokenVerifier } from './jwt/token-verifier';
 import { DefaultPolicyService } from './policy/default-policy.service';
-import { InMemoryPolicyStore, PolicyStore } from './policy/policy-store';
+import { PolicyStore } from './store/policy-store';
+import { PolicyStoreLifecycle, policyStoreProvider } from './store/policy-store.provider';
 import { PolicyService } from './policy/policy.service';
 
 /**
@@ -50,7 +51,8 @@ function withProviders(definition: DynamicModule, extras: AuthzModuleExtras): Dy
     { provide: AUTHZ_CONFIG, useFactory: (options: AuthzModuleOptions) => resolveAuthzConfig(options), inject: [AUTHZ_MODULE_OPTIONS] },
     { provide: KeySet, useFactory: (config: AuthzConfig) => new KeySet(config), inject: [AUTHZ_CONFIG] },
     { provide: TokenVerifier, useFactory: (config: AuthzConfig, keys: KeySet) => new TokenVerifier(config, keys), inject: [AUTHZ_CONFIG, KeySet] },
-    { provide: PolicyStore, useFactory: (config: AuthzConfig) => new InMemoryPolicyStore(config.policies), inject: [AUTHZ_CONFIG] },
+    policyStoreProvider,
+    PolicyStoreLifecycle,
     { provide: PolicyService, useClass: extras.policyService ?? DefaultPolicyService },
     AuthzGuard,
     RouteReport,

@@ -1,7 +1,9 @@
 import type { JsonWebKey } from 'node:crypto';
 import type { JwtAlgorithm } from './authz.constants';
 import type { ClaimMapping, ClaimPresetName } from './identity/claim-mapping';
+import type { Type } from '@nestjs/common';
 import type { PolicyDocuments } from './policy/policy-document';
+import type { PolicyStore } from './store/policy-store';
 
 /** A JSON Web Key Set, as served by an identity provider's `jwks_uri`. */
 export interface JsonWebKeySet {
@@ -51,8 +53,17 @@ export interface AuthzModuleOptions {
   claims?: ClaimPresetName | ClaimMapping;
   /** Policy for routes with `@Permissions()` but no `@Policy()`. */
   defaultPolicy?: string;
-  /** Data of the default `PolicyService`: per policy, roles, subject grants and identity-role mapping. */
+  /** Data of the default `PolicyService`: per policy, roles, subject grants and identity-role mapping (held in memory). */
   policies?: PolicyDocuments;
+  /**
+   * Where grants live instead of `policies`: a {@link PolicyStore} instance, a class the module instantiates (with
+   * dependency injection), or a factory (may be async) the module calls once at start. The module closes the store
+   * at shutdown. Excludes `policies`.
+   *
+   * @example
+   * policyStore: () => PostgresPolicyStore.open({ driver: PgDriver.connect(process.env.DATABASE_URL!) })
+   */
+  policyStore?: PolicyStore | Type<PolicyStore> | (() => PolicyStore | Promise<PolicyStore>);
   /** `realm` of the `WWW-Authenticate` challenge. Default: the first audience. */
   realm?: string;
   /**

@@ -37,5 +37,11 @@ export type { VerifiedClaims } from './jwt/verified-claims';
 
 export { PolicyService } from './policy/policy.service';
 export { DefaultPolicyService, UnknownPolicyError } from './policy/default-policy.service';
-export { PolicyStore, InMemoryPolicyStore, type PolicyChangeListener } from './policy/policy-store';
-export { ALL_PERMISSIONS, type PolicyDocument, type PolicyDocuments, type SubjectGrants } from './policy/policy-document';
+export { ALL_PERMISSIONS, MAX_NAME_LENGTH, nameProblem, type NameKind } from './policy/names';
+export { checkPolicyDocument, InvalidPolicyError, type PolicyDocument, type PolicyDocuments, type SubjectGrants } from './policy/policy-document';
+export { explainPermission, type DecisionGrants, type GrantPath } from './policy/grants';
+
+export { PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type StoredPolicy } from './store/policy-store';
+export { InMemoryPolicyStore } from './store/in-memory-policy-store';
+export type { AuditEntry, AuditQuery, EditOptions, EditResult, EditState, EditTarget, PolicyEdit } from './store/policy-edit';
+export { PolicyNotFoundError, PolicyStoreError, RevisionConflictError, RoleInUseError, RoleNotFoundError } from './store/store-errors';

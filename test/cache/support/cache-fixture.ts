@@ -1,5 +1,5 @@
 import { Test } from '@nestjs/testing';
-import { AUTHZ_CONFIG, AuthzModule, KeySet, PolicyStore, type AuthzConfig, type AuthzIdentity, type AuthzModuleOptions, type JwtAlgorithm, type PolicyChangeListener, type PolicyDocument, type PolicyDocuments } from 'nestjs-authz';
+import { AUTHZ_CONFIG, AuthzModule, checkPolicyDocument, InMemoryPolicyStore, KeySet, type AuthzConfig, type AuthzIdentity, type AuthzModuleOptions, type DecisionGrants, type JwtAlgorithm, type PolicyChange, type PolicyChangeListener, type PolicyDocument, type PolicyDocuments } from 'nestjs-authz';
 import type { KeyObject } from 'node:crypto';
 
 /** A clock the test moves by hand; hand `clock.now` to KeySet and TokenVerifier. */
@@ -42,34 +42,47 @@ export class CountingKeySet extends KeySet {
 }
 
 /**
- * A policy store whose data the test can change without telling anyone, as a remote store that missed a
- * notification would; `notify()` calls the listeners like a store that does tell. Counts reads.
+ * A policy store whose data the test can change without telling anyone, as a store that missed a notification
+ * would; `notify()` calls the listeners like a store that does tell, and `feedDown` plays a change feed that is
+ * down. Counts reads.
  */
-export class ObservablePolicyStore extends PolicyStore {
+export class ObservablePolicyStore extends InMemoryPolicyStore {
   reads = 0;
-  private readonly listeners = new Set<PolicyChangeListener>();
   /** When set, reads wait for this promise before answering (a slow database). */
   gate?: Promise<void>;
+  /** What feedDownSince() answers. */
+  feedDown?: number;
+  private readonly listeners = new Set<PolicyChangeListener>();
 
   constructor(public documents: PolicyDocuments) {
     super();
   }
 
-  async getPolicy(policy: string): Promise<PolicyDocument | undefined> {
+  override async grantsFor(policy: string, subject: string, identityRoles: readonly string[]): Promise<DecisionGrants | undefined> {
     this.reads++;
-    const answer = this.documents[policy];
+    // The data is taken now; the answer arrives only when the gate opens (a slow database read).
+    const document = Object.hasOwn(this.documents, policy) ? checkPolicyDocument(this.documents[policy]) : undefined;
     if (this.gate) await this.gate;
-    return answer;
+    return document && grantsOf(document, subject, identityRoles);
   }
 
-  onChange(listener: PolicyChangeListener): () => void {
+  override onChange(listener: PolicyChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  notify(policy: string): void {
-    this.listeners.forEach((listener) => listener(policy));
+  override feedDownSince(): number | undefined {
+    return this.feedDown;
   }
+
+  notify(change: PolicyChange): void {
+    this.listeners.forEach((listener) => listener(change));
+  }
+}
+
+/** The grants of one decision, computed from a whole document through a throwaway in-memory store. */
+function grantsOf(document: PolicyDocument, subject: string, identityRoles: readonly string[]): Promise<DecisionGrants | undefined> {
+  return new InMemoryPolicyStore({ policy: document }).grantsFor('policy', subject, identityRoles);
 }
 
 /** An identity as the guard would hand it to the PolicyService. */

@@ -4,7 +4,8 @@ import type { AuthzConfig } from '../authz.config';
 import { AuthzConfigurationError } from '../authz.exceptions';
 import { AUTHZ_CONFIG } from '../authz.tokens';
 import { DefaultPolicyService } from '../policy/default-policy.service';
-import { InMemoryPolicyStore, PolicyStore } from '../policy/policy-store';
+import { InMemoryPolicyStore } from '../store/in-memory-policy-store';
+import { PolicyStore } from '../store/policy-store';
 import { PolicyService } from '../policy/policy.service';
 import { readRouteRequirements } from './route-requirements';
 

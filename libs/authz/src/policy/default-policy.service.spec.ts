@@ -3,7 +3,8 @@ import type { AuthzModuleOptions } from '../authz.options';
 import type { AuthzIdentity } from '../identity/identity';
 import { DefaultPolicyService, UnknownPolicyError } from './default-policy.service';
 import type { PolicyDocument, PolicyDocuments } from './policy-document';
-import { InMemoryPolicyStore } from './policy-store';
+import { InMemoryPolicyStore } from '../store/in-memory-policy-store';
+import type { DecisionGrants } from './grants';
 import { PolicyService } from './policy.service';
 
 const policies: PolicyDocuments = {
@@ -14,9 +15,8 @@ const policies: PolicyDocuments = {
       alice: { roles: ['writer'] },
       dave: { permissions: ['CanDelete'] },
       root: { permissions: ['*'] },
-      '*': { roles: ['writer'] },
     },
-    identityRoles: { 'notes-admin': ['moderator'], 'notes-editor': ['writer'], '*': ['moderator'] },
+    identityRoles: { 'notes-admin': ['moderator'], 'notes-editor': ['writer'] },
   },
   admin: {
     roles: { analyst: ['ViewReports'] },
@@ -33,12 +33,12 @@ class ObservedStore extends InMemoryPolicyStore {
   reads = 0;
   gate?: Promise<void>;
 
-  override async getPolicy(policy: string): Promise<PolicyDocument | undefined> {
+  override async grantsFor(policy: string, subject: string, identityRoles: readonly string[]): Promise<DecisionGrants | undefined> {
     this.reads++;
-    // The document is taken now; the answer arrives only when the gate opens (a slow database read).
-    const document = super.getPolicy(policy);
+    // The grants are taken now; the answer arrives only when the gate opens (a slow database read).
+    const grants = super.grantsFor(policy, subject, identityRoles);
     if (this.gate) await this.gate;
-    return document;
+    return grants;
   }
 }
 
@@ -114,12 +114,9 @@ describe('DefaultPolicyService', () => {
       expect(await service.hasPermission('admin', identity('root'), 'ViewReports')).toBe(false);
     });
 
-    it("should treat a subject named '*' as that literal name, not as everyone", async () => {
-      expect(await service.hasPermission('note', identity('bob'), 'CanWrite')).toBe(false);
-    });
-
-    it("should treat an identity role '*' in the policy as that literal name, not as any role", async () => {
-      expect(await service.hasPermission('note', identity('bob', ['some-role']), 'CanModerate')).toBe(false);
+    it("should refuse '*' as a subject or identity-role name, where it could be read as everyone", () => {
+      expect(() => serviceWith({ note: { roles: { writer: ['CanWrite'] }, subjects: { '*': { roles: ['writer'] } } } })).toThrow(/`policies\.note\.subjects\.\*` must not contain '\*'/);
+      expect(() => serviceWith({ note: { roles: { writer: ['CanWrite'] }, identityRoles: { '*': ['writer'] } } })).toThrow(/`policies\.note\.identityRoles\.\*` must not contain '\*'/);
     });
 
     it("should give an identity role '*' from the token no power beyond the policy's mapping of that literal name", async () => {
@@ -251,7 +248,7 @@ describe('DefaultPolicyService', () => {
       const { service, store } = serviceWith();
       await service.hasPermission('note', identity('susan'), 'CanRead');
       await service.hasPermission('admin', identity('susan'), 'ViewReports');
-      service.invalidate('admin');
+      service.invalidate({ policy: 'admin' });
       await service.hasPermission('note', identity('susan'), 'CanRead');
       expect(store.reads).toBe(2);
       await service.hasPermission('admin', identity('susan'), 'ViewReports');

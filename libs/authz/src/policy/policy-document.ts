@@ -1,4 +1,7 @@
 import { AuthzConfigurationError } from '../authz.exceptions';
+import { ALL_PERMISSIONS, nameProblem, type NameKind } from './names';
+
+export { ALL_PERMISSIONS };
 
 /** Grants one subject holds in a policy. */
 export interface SubjectGrants {
@@ -10,7 +13,7 @@ export interface SubjectGrants {
 
 /**
  * One policy (e.g. `note`): its roles, who holds what, and how identity roles from the token map to its roles.
- * `'*'` in a permission list grants every permission of the policy; it means nothing anywhere else.
+ * `'*'` in a permission list grants every permission of the policy; it is allowed nowhere else.
  *
  * @example
  * const note: PolicyDocument = {
@@ -31,57 +34,88 @@ export interface PolicyDocument {
 /** Policy name → policy. */
 export type PolicyDocuments = Record<string, PolicyDocument>;
 
-/** The wildcard permission: grants every permission of its policy, and only where written. */
-export const ALL_PERMISSIONS = '*';
+/** Policy data that breaks a rule; `field` is the path of the offending value, e.g. `roles.reader[0]`. */
+export class InvalidPolicyError extends Error {
+  override readonly name = this.constructor.name;
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field} ${problem}`);
+  }
+}
 
-/** Checks policy data at start: every referenced role exists, every name is a non-empty string. Returns a copy. */
+/**
+ * Checks one policy document (names, types, every referenced role defined) and returns a normalised copy
+ * (every part present, lists without duplicates). Throws {@link InvalidPolicyError} naming the field at fault.
+ *
+ * @example
+ * const note = checkPolicyDocument(JSON.parse(body)); // throws InvalidPolicyError('roles.reader[0]', 'must not be empty')
+ */
+export function checkPolicyDocument(document: unknown, at = ''): Required<PolicyDocument> {
+  const field = (path: string) => (at ? `${at}.${path}` : path);
+  if (!isRecord(document)) throw new InvalidPolicyError(at || 'policy', 'must be an object with roles, subjects and identityRoles');
+  for (const key of Object.keys(document)) {
+    if (key !== 'roles' && key !== 'subjects' && key !== 'identityRoles') throw new InvalidPolicyError(field(key), 'is not a part of a policy (roles, subjects, identityRoles)');
+  }
+  const roles = nameLists(document.roles, field('roles'), 'role', 'permission');
+  const known = (role: string, where: string) => {
+    if (!Object.hasOwn(roles, role)) throw new InvalidPolicyError(where, `refers to role '${role}', which \`${field('roles')}\` does not define`);
+  };
+  // Entries, then Object.fromEntries: a key such as `__proto__` (JSON.parse makes it an own key) stays a plain key.
+  const subjects: [string, SubjectGrants][] = [];
+  if (document.subjects !== undefined) {
+    if (!isRecord(document.subjects)) throw new InvalidPolicyError(field('subjects'), 'must be an object of subject → { roles, permissions }');
+    for (const [subject, grants] of Object.entries(document.subjects)) {
+      const path = `${field('subjects')}.${subject}`;
+      checkName(subject, 'subject', path);
+      if (!isRecord(grants)) throw new InvalidPolicyError(path, 'must be { roles?, permissions? }');
+      for (const key of Object.keys(grants)) if (key !== 'roles' && key !== 'permissions') throw new InvalidPolicyError(`${path}.${key}`, 'is not a part of subject grants (roles, permissions)');
+      const subjectRoles = nameList(grants.roles, `${path}.roles`, 'role');
+      subjectRoles.forEach((role, index) => known(role, `${path}.roles[${index}]`));
+      const permissions = nameList(grants.permissions, `${path}.permissions`, 'permission');
+      // A subject without grants is the same as an absent one (a store keeps no row for it).
+      if (subjectRoles.length > 0 || permissions.length > 0) subjects.push([subject, { roles: subjectRoles, permissions }]);
+    }
+  }
+  const identityRoles = nameLists(document.identityRoles, field('identityRoles'), 'identity role', 'role');
+  for (const [identityRole, mapped] of Object.entries(identityRoles)) mapped.forEach((role, index) => known(role, `${field('identityRoles')}.${identityRole}[${index}]`));
+  return { roles, subjects: Object.fromEntries(subjects), identityRoles };
+}
+
+/** Checks the module's `policies` option at start; a problem stops the app with {@link AuthzConfigurationError}. */
 export function validatePolicyDocuments(documents: unknown): PolicyDocuments {
   if (!isRecord(documents)) {
-    fail('`policies` must be an object of policy name → policy.', "e.g. { note: { roles: { reader: ['CanRead'] } } }");
+    throw new AuthzConfigurationError('`policies` must be an object of policy name → policy.', "e.g. { note: { roles: { reader: ['CanRead'] } } }");
   }
-  const copy: PolicyDocuments = {};
-  for (const [policy, document] of Object.entries(documents)) {
-    const at = `policies.${policy}`;
-    if (!isRecord(document)) fail(`\`${at}\` must be an object with roles, subjects and identityRoles.`, "e.g. { roles: { reader: ['CanRead'] } }");
-    const roles = nameLists(document.roles, `${at}.roles`);
-    const known = (role: string, where: string) => {
-      if (!Object.hasOwn(roles, role)) fail(`\`${where}\` refers to role '${role}', which \`${at}.roles\` does not define.`, `define the role in \`${at}.roles\` or fix its name.`);
-    };
-    const subjects: Record<string, SubjectGrants> = {};
-    if (document.subjects !== undefined) {
-      if (!isRecord(document.subjects)) fail(`\`${at}.subjects\` must be an object of subject → grants.`, "e.g. { susan: { roles: ['reader'] } }");
-      for (const [subject, grants] of Object.entries(document.subjects)) {
-        if (!isRecord(grants)) fail(`\`${at}.subjects.${subject}\` must be { roles?, permissions? }.`, "e.g. { roles: ['reader'], permissions: ['CanRead'] }");
-        const subjectRoles = nameList(grants.roles, `${at}.subjects.${subject}.roles`);
-        subjectRoles.forEach((role) => known(role, `${at}.subjects.${subject}.roles`));
-        subjects[subject] = { roles: subjectRoles, permissions: nameList(grants.permissions, `${at}.subjects.${subject}.permissions`) };
-      }
-    }
-    const identityRoles = nameLists(document.identityRoles, `${at}.identityRoles`);
-    for (const [identityRole, mapped] of Object.entries(identityRoles)) mapped.forEach((role) => known(role, `${at}.identityRoles.${identityRole}`));
-    copy[policy] = { roles, subjects, identityRoles };
+  try {
+    return Object.fromEntries(Object.entries(documents).map(([policy, document]) => [checkName(policy, 'policy', `policies.${policy}`), checkPolicyDocument(document, `policies.${policy}`)]));
+  } catch (error) {
+    if (!(error instanceof InvalidPolicyError)) throw error;
+    throw new AuthzConfigurationError(`\`${error.field}\` ${error.problem}.`, "fix the policy data, e.g. { note: { roles: { reader: ['CanRead'] }, subjects: { susan: { roles: ['reader'] } } } }");
   }
-  return copy;
 }
 
-function nameLists(value: unknown, at: string): Record<string, string[]> {
+/** Throws {@link InvalidPolicyError} unless `name` is a valid name of `kind`. */
+export function checkName(name: unknown, kind: NameKind, field: string): string {
+  const problem = nameProblem(name, kind);
+  if (problem) throw new InvalidPolicyError(field, problem);
+  return name as string;
+}
+
+function nameLists(value: unknown, at: string, keyKind: NameKind, itemKind: NameKind): Record<string, string[]> {
   if (value === undefined) return {};
-  if (!isRecord(value)) fail(`\`${at}\` must be an object of name → list of names.`, "e.g. { reader: ['CanRead'] }");
-  return Object.fromEntries(Object.entries(value).map(([key, list]) => [key, nameList(list, `${at}.${key}`)]));
+  if (!isRecord(value)) throw new InvalidPolicyError(at, 'must be an object of name → list of names');
+  return Object.fromEntries(Object.entries(value).map(([key, list]) => [checkName(key, keyKind, `${at}.${key}`), nameList(list, `${at}.${key}`, itemKind)]));
 }
 
-function nameList(value: unknown, at: string): string[] {
+function nameList(value: unknown, at: string, kind: NameKind): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string' || name.trim() === '')) {
-    fail(`\`${at}\` must be a list of non-empty names.`, "e.g. ['CanRead', 'CanWrite']");
-  }
-  return [...value];
+  if (!Array.isArray(value)) throw new InvalidPolicyError(at, 'must be a list of names');
+  value.forEach((name, index) => checkName(name, kind, `${at}[${index}]`));
+  return [...new Set(value as string[])];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function fail(problem: string, fix: string): never {
-  throw new AuthzConfigurationError(problem, fix);
 }

@@ -1,5 +1,6 @@
 import { AuthzConfigurationError } from '../authz.exceptions';
-import { InMemoryPolicyStore } from './policy-store';
+import type { PolicyChange } from './policy-store';
+import { InMemoryPolicyStore } from './in-memory-policy-store';
 
 const note = { roles: { reader: ['CanRead'] }, subjects: { susan: { roles: ['reader'] } } };
 
@@ -7,7 +8,7 @@ describe('InMemoryPolicyStore', () => {
   describe('when created', () => {
     it('should serve the policies it was given, and nothing else', async () => {
       const store = new InMemoryPolicyStore({ note });
-      expect(await store.getPolicy('note')).toMatchObject({ roles: { reader: ['CanRead'] } });
+      expect((await store.getPolicy('note'))?.document).toMatchObject({ roles: { reader: ['CanRead'] } });
       expect(await store.getPolicy('admin')).toBeUndefined();
       expect(store.policyNames()).toEqual(['note']);
     });
@@ -24,8 +25,8 @@ describe('InMemoryPolicyStore', () => {
   describe('when replace() is called', () => {
     it('should serve the new policies and tell listeners about every policy before or after', async () => {
       const store = new InMemoryPolicyStore({ note });
-      const changed: string[] = [];
-      store.onChange((policy) => changed.push(policy));
+      const changed: (string | undefined)[] = [];
+      store.onChange((change: PolicyChange) => changed.push(change.policy));
       store.replace({ admin: { roles: { analyst: ['ViewReports'] } } });
       expect(await store.getPolicy('note')).toBeUndefined();
       expect(await store.getPolicy('admin')).toBeDefined();
@@ -34,17 +35,17 @@ describe('InMemoryPolicyStore', () => {
 
     it('should change nothing and tell nobody when the new data is invalid', async () => {
       const store = new InMemoryPolicyStore({ note });
-      const changed: string[] = [];
-      store.onChange((policy) => changed.push(policy));
+      const changed: (string | undefined)[] = [];
+      store.onChange((change: PolicyChange) => changed.push(change.policy));
       expect(() => store.replace({ note: { roles: { reader: [''] } } })).toThrow(AuthzConfigurationError);
-      expect(await store.getPolicy('note')).toMatchObject({ roles: { reader: ['CanRead'] } });
+      expect((await store.getPolicy('note'))?.document).toMatchObject({ roles: { reader: ['CanRead'] } });
       expect(changed).toEqual([]);
     });
 
     it('should stop telling a listener that unsubscribed', () => {
       const store = new InMemoryPolicyStore({ note });
-      const changed: string[] = [];
-      const stop = store.onChange((policy) => changed.push(policy));
+      const changed: (string | undefined)[] = [];
+      const stop = store.onChange((change: PolicyChange) => changed.push(change.policy));
       stop();
       store.replace({ note });
       expect(changed).toEqual([]);

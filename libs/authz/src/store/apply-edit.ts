@@ -1,0 +1,137 @@
+import { checkName, checkPolicyDocument, type PolicyDocument, type SubjectGrants } from '../policy/policy-document';
+import type { EditState, PolicyEdit } from './policy-edit';
+import { RoleInUseError, RoleNotFoundError } from './store-errors';
+
+type Document = Required<PolicyDocument>;
+
+/** An edit applied to a document: the new document and the touched part before and after. */
+export interface AppliedEdit {
+  readonly document: Document;
+  readonly before: EditState;
+  readonly after: EditState;
+}
+
+/**
+ * Checks an edit's names (InvalidPolicyError) before any store is touched, so that both stores refuse the same
+ * input with the same message.
+ */
+export function checkEdit(edit: PolicyEdit): void {
+  checkName(edit.policy, 'policy', 'policy');
+  switch (edit.kind) {
+    case 'put-policy':
+      checkPolicyDocument(edit.document);
+      return;
+    case 'grant-role':
+    case 'revoke-role':
+      checkName(edit.subject, 'subject', 'subject');
+      checkName(edit.role, 'role', 'role');
+      return;
+    case 'grant-permission':
+    case 'revoke-permission':
+      checkName(edit.subject, 'subject', 'subject');
+      checkName(edit.permission, 'permission', 'permission');
+      return;
+    case 'put-role':
+      checkName(edit.role, 'role', 'role');
+      edit.permissions.forEach((permission, index) => checkName(permission, 'permission', `permissions[${index}]`));
+      return;
+    case 'delete-role':
+      checkName(edit.role, 'role', 'role');
+      return;
+    case 'put-identity-role':
+      checkName(edit.identityRole, 'identity role', 'identityRole');
+      edit.roles.forEach((role, index) => checkName(role, 'role', `roles[${index}]`));
+      return;
+    case 'delete-identity-role':
+      checkName(edit.identityRole, 'identity role', 'identityRole');
+  }
+}
+
+/**
+ * Applies a checked edit to a document (the policy exists; `put-policy` of a new one passes an empty document).
+ * Pure: the input is not changed. Throws RoleNotFoundError / RoleInUseError like the PostgreSQL store.
+ */
+export function applyEdit(current: Document, edit: PolicyEdit): AppliedEdit {
+  const knownRole = (role: string) => {
+    if (!Object.hasOwn(current.roles, role)) throw new RoleNotFoundError(edit.policy, role);
+  };
+  switch (edit.kind) {
+    case 'put-policy': {
+      const document = checkPolicyDocument(edit.document);
+      return { document, before: isEmpty(current) ? null : current, after: document };
+    }
+    case 'grant-role':
+    case 'revoke-role':
+    case 'grant-permission':
+    case 'revoke-permission': {
+      const before = subjectGrants(current, edit.subject);
+      const list = 'role' in edit ? 'roles' : 'permissions';
+      const name = 'role' in edit ? edit.role : edit.permission;
+      if ('role' in edit) knownRole(edit.role);
+      const granting = edit.kind.startsWith('grant');
+      const names = granting ? [...new Set([...before[list], name])] : before[list].filter((held) => held !== name);
+      const after = { ...before, [list]: names };
+      const subjects = after.roles.length > 0 || after.permissions.length > 0 ? withEntry(current.subjects, edit.subject, after) : withoutEntry(current.subjects, edit.subject);
+      return { document: { ...current, subjects }, before, after };
+    }
+    case 'put-role': {
+      const before = Object.hasOwn(current.roles, edit.role) ? { permissions: current.roles[edit.role] } : null;
+      const permissions = [...new Set(edit.permissions)];
+      return { document: { ...current, roles: withEntry(current.roles, edit.role, permissions) }, before, after: { permissions } };
+    }
+    case 'delete-role': {
+      knownRole(edit.role);
+      const held = Object.values(current.subjects).some((grants) => grants.roles?.includes(edit.role)) || Object.values(current.identityRoles).some((roles) => roles.includes(edit.role));
+      if (held) throw new RoleInUseError(edit.policy, edit.role);
+      return { document: { ...current, roles: withoutEntry(current.roles, edit.role) }, before: { permissions: current.roles[edit.role] }, after: null };
+    }
+    case 'put-identity-role': {
+      edit.roles.forEach(knownRole);
+      const before = Object.hasOwn(current.identityRoles, edit.identityRole) ? { roles: current.identityRoles[edit.identityRole] } : null;
+      const roles = [...new Set(edit.roles)];
+      return { document: { ...current, identityRoles: withEntry(current.identityRoles, edit.identityRole, roles) }, before, after: { roles } };
+    }
+    case 'delete-identity-role': {
+      const before = Object.hasOwn(current.identityRoles, edit.identityRole) ? { roles: current.identityRoles[edit.identityRole] } : null;
+      return { document: { ...current, identityRoles: withoutEntry(current.identityRoles, edit.identityRole) }, before, after: null };
+    }
+  }
+}
+
+/** A subject's grants, empty lists when it holds nothing. */
+export function subjectGrants(document: Document, subject: string): Required<SubjectGrants> {
+  const grants = Object.hasOwn(document.subjects, subject) ? document.subjects[subject] : undefined;
+  return { roles: grants?.roles ?? [], permissions: grants?.permissions ?? [] };
+}
+
+export const EMPTY_DOCUMENT: Document = Object.freeze({ roles: {}, subjects: {}, identityRoles: {} });
+
+function isEmpty(document: Document): boolean {
+  return Object.keys(document.roles).length === 0 && Object.keys(document.subjects).length === 0 && Object.keys(document.identityRoles).length === 0;
+}
+
+function withEntry<V>(record: Record<string, V>, key: string, value: V): Record<string, V> {
+  return Object.fromEntries([...Object.entries(record).filter(([name]) => name !== key), [key, value]]);
+}
+
+function withoutEntry<V>(record: Record<string, V>, key: string): Record<string, V> {
+  return Object.fromEntries(Object.entries(record).filter(([name]) => name !== key));
+}
+
+/** Whether two audit states say the same, whatever the order of keys and list items. */
+export function sameState(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/** JSON with sorted keys and sorted lists of names: equal for equal grants. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonical(value));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical).sort();
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, item]) => [key, canonical(item)]));
+  }
+  return value;
+}

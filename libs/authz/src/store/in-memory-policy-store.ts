@@ -1,0 +1,109 @@
+import { grantsFromDocument, type DecisionGrants } from '../policy/grants';
+import { validatePolicyDocuments, type PolicyDocument, type PolicyDocuments } from '../policy/policy-document';
+import { applyEdit, checkEdit, EMPTY_DOCUMENT, sameState } from './apply-edit';
+import { editTarget, type AuditEntry, type AuditQuery, type EditOptions, type EditResult, type PolicyEdit } from './policy-edit';
+import { PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type StoredPolicy } from './policy-store';
+import { PolicyNotFoundError, RevisionConflictError } from './store-errors';
+
+type Document = Required<PolicyDocument>;
+
+/** Audit entries an in-memory store keeps; older ones are dropped (a database keeps them all). */
+const MAX_AUDIT_ENTRIES = 10_000;
+
+/**
+ * Policies held in memory: what the module's `policies` option gives the default PolicyService, and a store for
+ * tests. Edits, revisions, audit and change notifications behave as in {@link PostgresPolicyStore}, within one
+ * process; nothing survives a restart.
+ *
+ * @example
+ * const store = new InMemoryPolicyStore({ note: { roles: { reader: ['CanRead'] }, subjects: { susan: { roles: ['reader'] } } } });
+ * await store.edit([{ kind: 'revoke-role', policy: 'note', subject: 'susan', role: 'reader' }], { actor: 'test' });
+ */
+export class InMemoryPolicyStore extends PolicyStore {
+  private policies = new Map<string, { document: Document; revision: number }>();
+  private revision = 0;
+  private readonly entries: AuditEntry[] = [];
+  private nextAuditId = 1;
+  private readonly subscribers = new Set<PolicyChangeListener>();
+
+  constructor(documents: PolicyDocuments = {}) {
+    super();
+    this.load(validatePolicyDocuments(documents));
+  }
+
+  async grantsFor(policy: string, subject: string, identityRoles: readonly string[]): Promise<DecisionGrants | undefined> {
+    const held = this.policies.get(policy);
+    return held && grantsFromDocument(held.document, held.revision, subject, identityRoles);
+  }
+
+  async listPolicies(): Promise<PolicySummary[]> {
+    return [...this.policies].map(([name, { revision }]) => ({ name, revision })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async getPolicy(policy: string): Promise<StoredPolicy | undefined> {
+    const held = this.policies.get(policy);
+    return held && { name: policy, revision: held.revision, document: held.document };
+  }
+
+  /** Names of the policies held (the boot check uses it to catch typos in `@Policy()`). */
+  policyNames(): string[] {
+    return [...this.policies.keys()];
+  }
+
+  async edit(edits: readonly PolicyEdit[], options: EditOptions): Promise<EditResult> {
+    edits.forEach(checkEdit);
+    // Applied to a copy first: one refused edit leaves the store as it was (a transaction).
+    const next = new Map(this.policies);
+    let revision = this.revision;
+    const entries: AuditEntry[] = [];
+    const changes: PolicyChange[] = [];
+    const changed = edits.map((edit) => {
+      const held = next.get(edit.policy);
+      if (edit.ifRevision !== undefined && edit.ifRevision !== (held?.revision ?? 0)) throw new RevisionConflictError(edit.policy, edit.ifRevision, held?.revision ?? 0);
+      if (!held && edit.kind !== 'put-policy') throw new PolicyNotFoundError(edit.policy);
+      const applied = applyEdit(held?.document ?? EMPTY_DOCUMENT, edit);
+      if (held && sameState(applied.before, applied.after)) return false;
+      revision++;
+      next.set(edit.policy, { document: applied.document, revision });
+      const target = editTarget(edit);
+      entries.push({ id: 0, at: new Date().toISOString(), actor: options.actor, action: edit.kind, policy: edit.policy, target, before: applied.before, after: applied.after, revision });
+      changes.push({ policy: edit.policy, subject: 'subject' in target ? target.subject : undefined, revision });
+      return true;
+    });
+    this.policies = next;
+    this.revision = revision;
+    for (const entry of entries) this.entries.push({ ...entry, id: this.nextAuditId++ });
+    if (this.entries.length > MAX_AUDIT_ENTRIES) this.entries.splice(0, this.entries.length - MAX_AUDIT_ENTRIES);
+    changes.forEach((change) => this.publish(change));
+    return { revision, changed };
+  }
+
+  async audit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.entries
+      .filter((entry) => entry.id > (query.after ?? 0) && (query.policy === undefined || entry.policy === query.policy))
+      .filter((entry) => query.subject === undefined || ('subject' in entry.target && entry.target.subject === query.subject))
+      .slice(0, query.limit);
+  }
+
+  /** Replaces every policy at once, unaudited (tests, reloading the `policies` option). Invalid data throws and changes nothing. */
+  replace(documents: PolicyDocuments): void {
+    const valid = validatePolicyDocuments(documents);
+    const before = [...this.policies.keys()];
+    this.load(valid);
+    for (const policy of new Set([...before, ...Object.keys(valid)])) this.publish({ policy, revision: this.revision });
+  }
+
+  onChange(listener: PolicyChangeListener): () => void {
+    this.subscribers.add(listener);
+    return () => this.subscribers.delete(listener);
+  }
+
+  private load(documents: PolicyDocuments): void {
+    this.revision++;
+    this.policies = new Map(Object.entries(documents).map(([name, document]) => [name, { document: document as Document, revision: this.revision }]));
+  }
+
+  private publish(change: PolicyChange): void {
+    this.subscribers.forEach((listener) => listener(change));
+  }
+}

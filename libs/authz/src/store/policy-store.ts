@@ -1,0 +1,74 @@
+import type { DecisionGrants } from '../policy/grants';
+import type { PolicyDocument } from '../policy/policy-document';
+import type { AuditEntry, AuditQuery, EditOptions, EditResult, PolicyEdit } from './policy-edit';
+
+/**
+ * What changed in a store, ids only. No `policy`: anything may have changed (a listener reconnected), so every
+ * remembered decision must go. No `subject`: the policy's roles or mappings changed, so all of its decisions go.
+ */
+export interface PolicyChange {
+  readonly policy?: string;
+  readonly subject?: string;
+  /** The store's revision after the change, when known. */
+  readonly revision?: number;
+}
+
+/** Called with every change a store learns of, its own writes and (through its change feed) other instances'. */
+export type PolicyChangeListener = (change: PolicyChange) => void;
+
+/** A policy's name and revision. */
+export interface PolicySummary {
+  readonly name: string;
+  /** Grows with every change to the policy; the admin API's `ETag`. */
+  readonly revision: number;
+}
+
+/** A whole policy with its revision. */
+export interface StoredPolicy extends PolicySummary {
+  readonly document: Required<PolicyDocument>;
+}
+
+/**
+ * Where the default PolicyService reads grants and the admin API writes them: {@link InMemoryPolicyStore} (the
+ * `policies` option, tests) or {@link PostgresPolicyStore} (PostgreSQL or PGlite). Give yours with the module's
+ * `policyStore` option.
+ *
+ * The contract that keeps caches honest: every change is reported to `onChange` listeners, on every instance that
+ * reads the store; `feedDownSince()` says when the store cannot promise that (its change feed is down), and the
+ * default PolicyService then stops caching once the outage is longer than `decisionCache.ttlMs`.
+ *
+ * @example
+ * AuthzModule.forRootAsync({
+ *   useFactory: () => ({ issuer, audience: 'notes-api', policyStore: () => PostgresPolicyStore.open({ driver: PgDriver.connect(process.env.DATABASE_URL!) }) }),
+ * })
+ */
+export abstract class PolicyStore {
+  /** The grants one decision needs, or `undefined` when the store does not know the policy. */
+  abstract grantsFor(policy: string, subject: string, identityRoles: readonly string[]): Promise<DecisionGrants | undefined>;
+
+  /** Subscribes to changes; returns the unsubscribe function. */
+  abstract onChange(listener: PolicyChangeListener): () => void;
+
+  /** Every policy's name and revision, by name. */
+  abstract listPolicies(): Promise<PolicySummary[]>;
+
+  /** One whole policy (provisioning, the admin API), or `undefined`. Not meant for decisions. */
+  abstract getPolicy(policy: string): Promise<StoredPolicy | undefined>;
+
+  /** Applies the edits in one transaction, all or nothing, each audited. Throws a {@link PolicyStoreError} when refused. */
+  abstract edit(edits: readonly PolicyEdit[], options: EditOptions): Promise<EditResult>;
+
+  /** Audit entries, oldest first. */
+  abstract audit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  /**
+   * Since when (ms since the epoch) changes made elsewhere may go unreported because the change feed is down, or
+   * `undefined` while it is up. A store without other writers is always up.
+   */
+  feedDownSince(): number | undefined {
+    return undefined;
+  }
+
+  /** Releases connections; the module calls it at shutdown. */
+  async close(): Promise<void> {}
+}
