@@ -1,7 +1,7 @@
 import './support/notes-test-setup';
 import { randomUUID } from 'node:crypto';
 import type { Note } from '../../apps/notes/src/notes/note';
-import { FIRST_DATABASE_TIMEOUT_MS } from './support/embedded-postgres';
+import { FIRST_DATABASE_TIMEOUT_MS } from '../support/embedded-postgres';
 import { AUDIENCE, startNotesHarness, type NotesHarness } from './support/notes-harness';
 
 type NoteJson = Omit<Note, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };

@@ -7,13 +7,13 @@ import { PostgresDatabase } from '../../apps/notes/src/database/postgres-databas
 import type { SqlDatabase } from '../../apps/notes/src/database/sql-database';
 import { DEMO_NOTES, DEMO_NOTES_SEED } from '../../apps/notes/src/notes/demo-notes';
 import { NotesRepository } from '../../apps/notes/src/notes/notes.repository';
-import { FIRST_DATABASE_TIMEOUT_MS, freshDataDir } from './support/embedded-postgres';
+import { FIRST_DATABASE_TIMEOUT_MS, freshDataDir } from '../support/embedded-postgres';
 
 /**
  * A PostgreSQL server to run the same suite against, e.g. postgres://postgres@127.0.0.1:5432/postgres.
  * `.ci/run` starts a throwaway cluster and sets it; each run works in a schema of its own and drops it.
  */
-const POSTGRES_URL = process.env.NOTES_TEST_DATABASE_URL;
+const POSTGRES_URL = process.env.TEST_DATABASE_URL;
 
 interface Backend {
   db: SqlDatabase;
@@ -42,7 +42,7 @@ async function server(): Promise<Backend> {
 }
 
 const backends: [string, () => Promise<Backend>][] = [['embedded PostgreSQL (PGlite)', embedded]];
-if (POSTGRES_URL) backends.push(['a PostgreSQL server (NOTES_TEST_DATABASE_URL)', server]);
+if (POSTGRES_URL) backends.push(['a PostgreSQL server (TEST_DATABASE_URL)', server]);
 
 // The same SQL on both backends: what runs in `npm start` (PGlite) is what runs with DATABASE_URL (pg).
 describe.each(backends)('NotesRepository on %s', (_name, open) => {

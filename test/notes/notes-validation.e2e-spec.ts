@@ -1,6 +1,6 @@
 import './support/notes-test-setup';
 import { randomUUID } from 'node:crypto';
-import { FIRST_DATABASE_TIMEOUT_MS } from './support/embedded-postgres';
+import { FIRST_DATABASE_TIMEOUT_MS } from '../support/embedded-postgres';
 import { startNotesHarness, type NotesHarness } from './support/notes-harness';
 
 // Bad input gets a 400/404/413 that says what is wrong, never a 500; checked over HTTP with real tokens.

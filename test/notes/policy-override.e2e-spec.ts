@@ -1,6 +1,6 @@
 import './support/notes-test-setup';
 import { PolicyService, type AuthzIdentity } from 'nestjs-authz';
-import { FIRST_DATABASE_TIMEOUT_MS } from './support/embedded-postgres';
+import { FIRST_DATABASE_TIMEOUT_MS } from '../support/embedded-postgres';
 import { startNotesHarness, type NotesHarness } from './support/notes-harness';
 
 /** A PolicyService a test controls: subject → permissions, or a failure. What a README user would write. */

@@ -12,7 +12,7 @@ import { requestDemoUserToken } from '../../apps/notes/src/local-oidc/token-requ
 import { DEMO_NOTES } from '../../apps/notes/src/notes/demo-notes';
 import { startNotes, type RunningNotes } from '../../apps/notes/src/notes-server';
 import { runTokenCli } from '../../apps/notes/src/token-cli';
-import { FIRST_DATABASE_TIMEOUT_MS, freshDataDir } from './support/embedded-postgres';
+import { FIRST_DATABASE_TIMEOUT_MS, freshDataDir } from '../support/embedded-postgres';
 
 /** `npm run token -- ...args` in-process: its exit code, stdout and stderr. */
 async function tokenCommand(env: NodeJS.ProcessEnv, ...args: string[]) {

@@ -8,7 +8,7 @@ import { CLI_CLIENT_ID, SERVICE_CLIENT_ID } from '../../../apps/notes/src/local-
 import { startLocalOidcProvider, type LocalOidcProvider } from '../../../apps/notes/src/local-oidc/local-oidc-provider';
 import { stateFileIn } from '../../../apps/notes/src/local-oidc/local-oidc-state';
 import { requestClientCredentialsToken, requestDemoUserToken } from '../../../apps/notes/src/local-oidc/token-request';
-import { freshDataDir } from './embedded-postgres';
+import { freshDataDir } from '../../support/embedded-postgres';
 
 export const AUDIENCE = 'notes-api';
 

@@ -40,7 +40,8 @@ export function grantsFromDocument(document: Required<PolicyDocument>, revision:
   }
   const rolePermissions = new Map<string, readonly string[]>();
   for (const role of [...(grants?.roles ?? []), ...[...mapped.values()].flat()]) {
-    if (Object.hasOwn(document.roles, role)) rolePermissions.set(role, document.roles[role]);
+    // A role without permissions adds nothing (a database holds no row for it either).
+    if (Object.hasOwn(document.roles, role) && document.roles[role].length > 0) rolePermissions.set(role, document.roles[role]);
   }
   return { revision, subjectRoles: grants?.roles ?? [], subjectPermissions: grants?.permissions ?? [], identityRoles: mapped, rolePermissions };
 }

@@ -48,17 +48,18 @@ export function checkEdit(edit: PolicyEdit): void {
 }
 
 /**
- * Applies a checked edit to a document (the policy exists; `put-policy` of a new one passes an empty document).
- * Pure: the input is not changed. Throws RoleNotFoundError / RoleInUseError like the PostgreSQL store.
+ * Applies a checked edit to a policy's document (`undefined`: the policy does not exist, which only `put-policy`
+ * accepts). Pure: the input is not changed. Throws RoleNotFoundError / RoleInUseError like the PostgreSQL store.
  */
-export function applyEdit(current: Document, edit: PolicyEdit): AppliedEdit {
+export function applyEdit(existing: Document | undefined, edit: PolicyEdit): AppliedEdit {
+  const current = existing ?? EMPTY_DOCUMENT;
   const knownRole = (role: string) => {
     if (!Object.hasOwn(current.roles, role)) throw new RoleNotFoundError(edit.policy, role);
   };
   switch (edit.kind) {
     case 'put-policy': {
       const document = checkPolicyDocument(edit.document);
-      return { document, before: isEmpty(current) ? null : current, after: document };
+      return { document, before: existing ?? null, after: document };
     }
     case 'grant-role':
     case 'revoke-role':
@@ -104,11 +105,7 @@ export function subjectGrants(document: Document, subject: string): Required<Sub
   return { roles: grants?.roles ?? [], permissions: grants?.permissions ?? [] };
 }
 
-export const EMPTY_DOCUMENT: Document = Object.freeze({ roles: {}, subjects: {}, identityRoles: {} });
-
-function isEmpty(document: Document): boolean {
-  return Object.keys(document.roles).length === 0 && Object.keys(document.subjects).length === 0 && Object.keys(document.identityRoles).length === 0;
-}
+const EMPTY_DOCUMENT: Document = Object.freeze({ roles: {}, subjects: {}, identityRoles: {} });
 
 function withEntry<V>(record: Record<string, V>, key: string, value: V): Record<string, V> {
   return Object.fromEntries([...Object.entries(record).filter(([name]) => name !== key), [key, value]]);

@@ -1,8 +1,9 @@
 import { grantsFromDocument, type DecisionGrants } from '../policy/grants';
 import { validatePolicyDocuments, type PolicyDocument, type PolicyDocuments } from '../policy/policy-document';
-import { applyEdit, checkEdit, EMPTY_DOCUMENT, sameState } from './apply-edit';
+import { deepFreeze } from '../deep-freeze';
+import { applyEdit, checkEdit, sameState } from './apply-edit';
 import { editTarget, type AuditEntry, type AuditQuery, type EditOptions, type EditResult, type PolicyEdit } from './policy-edit';
-import { PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type StoredPolicy } from './policy-store';
+import { notifyAll, PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type StoredPolicy } from './policy-store';
 import { PolicyNotFoundError, RevisionConflictError } from './store-errors';
 
 type Document = Required<PolicyDocument>;
@@ -61,10 +62,11 @@ export class InMemoryPolicyStore extends PolicyStore {
       const held = next.get(edit.policy);
       if (edit.ifRevision !== undefined && edit.ifRevision !== (held?.revision ?? 0)) throw new RevisionConflictError(edit.policy, edit.ifRevision, held?.revision ?? 0);
       if (!held && edit.kind !== 'put-policy') throw new PolicyNotFoundError(edit.policy);
-      const applied = applyEdit(held?.document ?? EMPTY_DOCUMENT, edit);
+      const applied = applyEdit(held?.document, edit);
       if (held && sameState(applied.before, applied.after)) return false;
       revision++;
-      next.set(edit.policy, { document: applied.document, revision });
+      // Frozen: answers hand out the stored objects, which no caller may change.
+      next.set(edit.policy, { document: deepFreeze(applied.document), revision });
       const target = editTarget(edit);
       entries.push({ id: 0, at: new Date().toISOString(), actor: options.actor, action: edit.kind, policy: edit.policy, target, before: applied.before, after: applied.after, revision });
       changes.push({ policy: edit.policy, subject: 'subject' in target ? target.subject : undefined, revision });
@@ -72,7 +74,7 @@ export class InMemoryPolicyStore extends PolicyStore {
     });
     this.policies = next;
     this.revision = revision;
-    for (const entry of entries) this.entries.push({ ...entry, id: this.nextAuditId++ });
+    for (const entry of entries) this.entries.push(deepFreeze({ ...entry, id: this.nextAuditId++ }));
     if (this.entries.length > MAX_AUDIT_ENTRIES) this.entries.splice(0, this.entries.length - MAX_AUDIT_ENTRIES);
     changes.forEach((change) => this.publish(change));
     return { revision, changed };
@@ -100,10 +102,10 @@ export class InMemoryPolicyStore extends PolicyStore {
 
   private load(documents: PolicyDocuments): void {
     this.revision++;
-    this.policies = new Map(Object.entries(documents).map(([name, document]) => [name, { document: document as Document, revision: this.revision }]));
+    this.policies = new Map(Object.entries(documents).map(([name, document]) => [name, { document: deepFreeze(document as Document), revision: this.revision }]));
   }
 
   private publish(change: PolicyChange): void {
-    this.subscribers.forEach((listener) => listener(change));
+    notifyAll(this.subscribers, change);
   }
 }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { DecisionGrants } from '../policy/grants';
 import type { PolicyDocument } from '../policy/policy-document';
 import type { AuditEntry, AuditQuery, EditOptions, EditResult, PolicyEdit } from './policy-edit';
@@ -71,4 +72,17 @@ export abstract class PolicyStore {
 
   /** Releases connections; the module calls it at shutdown. */
   async close(): Promise<void> {}
+}
+
+const logger = new Logger('PolicyStore');
+
+/** Tells every listener; one that throws is logged and neither fails the write nor keeps the others from hearing. */
+export function notifyAll(listeners: Iterable<PolicyChangeListener>, change: PolicyChange): void {
+  for (const listener of listeners) {
+    try {
+      listener(change);
+    } catch (error) {
+      logger.error(`a policy change listener failed: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack);
+    }
+  }
 }

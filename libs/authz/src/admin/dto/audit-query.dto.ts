@@ -1,0 +1,30 @@
+import { DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT } from '../admin.constants';
+import { IfPresent, IsNameOf } from './name-rules';
+import { DigitsToNumber, IsIntegerBetween } from './query-values';
+
+/**
+ * Query of `GET /audit`: entries oldest first, after the id `after` (the last one seen), at most `limit`
+ * (default 100, at most 1000), optionally of one policy and/or one subject.
+ *
+ * @example
+ * GET /authz/audit?policy=note&subject=susan&after=120&limit=50
+ */
+export class AuditQueryDto {
+  @IfPresent()
+  @IsNameOf('policy')
+  policy?: string;
+
+  @IfPresent()
+  @IsNameOf('subject')
+  subject?: string;
+
+  @IfPresent()
+  @DigitsToNumber()
+  @IsIntegerBetween(0, Number.MAX_SAFE_INTEGER)
+  after?: number;
+
+  @IfPresent()
+  @DigitsToNumber()
+  @IsIntegerBetween(1, MAX_AUDIT_LIMIT)
+  limit: number = DEFAULT_AUDIT_LIMIT;
+}

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { explainPermission } from '../policy/grants';
+import type { PolicyDocument } from '../policy/policy-document';
+import type { PolicyEdit } from '../store/policy-edit';
+import { PolicyStore } from '../store/policy-store';
+import { PolicyNotFoundError } from '../store/store-errors';
+import type { AuditPageAnswer, ExplainAnswer, PolicyAnswer, PolicyListAnswer, SubjectGrantsAnswer } from './admin-answers';
+
+/**
+ * What one write did: the policy's revision after it (its `ETag`), and whether it changed anything.
+ *
+ * @example
+ * { revision: 8, changed: true }
+ */
+export interface WriteOutcome {
+  readonly revision: number;
+  readonly changed: boolean;
+}
+
+/**
+ * A write as the admin routes make it: one edit without `ifRevision` (that comes from `If-Match`).
+ *
+ * @example
+ * const edit: AdminEdit = { kind: 'delete-role', policy: 'note', role: 'unused' };
+ */
+export type AdminEdit = PolicyEdit extends infer Edit ? (Edit extends PolicyEdit ? Omit<Edit, 'ifRevision'> : never) : never;
+
+/**
+ * What the admin routes do with the {@link PolicyStore}, apart from HTTP: one edit per write, each audited under the
+ * caller's subject; reads shaped as the API answers them. Errors of the store go up unchanged (the filter maps them).
+ *
+ * @example
+ * const { revision } = await admin.write({ kind: 'grant-role', policy: 'note', subject: 'susan', role: 'reader' }, 7, 'carol');
+ */
+@Injectable()
+export class PolicyAdmin {
+  constructor(private readonly store: PolicyStore) {}
+
+  async list(): Promise<PolicyListAnswer> {
+    return { policies: await this.store.listPolicies() };
+  }
+
+  async get(policy: string): Promise<PolicyAnswer> {
+    const stored = await this.store.getPolicy(policy);
+    if (!stored) throw new PolicyNotFoundError(policy);
+    return { name: stored.name, revision: stored.revision, document: stored.document };
+  }
+
+  async putPolicy(policy: string, document: PolicyDocument, ifRevision: number | undefined, actor: string): Promise<WriteOutcome> {
+    return this.write({ kind: 'put-policy', policy, document }, ifRevision, actor);
+  }
+
+  /** Applies one edit; `ifRevision` (from `If-Match`) makes it conditional on the policy's revision. */
+  async write(edit: AdminEdit, ifRevision: number | undefined, actor: string): Promise<WriteOutcome> {
+    const conditional: PolicyEdit = ifRevision === undefined ? edit : { ...edit, ifRevision };
+    const result = await this.store.edit([conditional], { actor });
+    const changed = result.changed[0] === true;
+    if (changed) return { revision: result.revision, changed };
+    // Nothing changed (a grant already held): the store's revision may be another policy's, so read this one's.
+    const stored = await this.store.getPolicy(edit.policy);
+    return { revision: stored?.revision ?? result.revision, changed };
+  }
+
+  async subject(policy: string, subject: string): Promise<SubjectGrantsAnswer> {
+    const grants = await this.store.grantsFor(policy, subject, []);
+    if (!grants) throw new PolicyNotFoundError(policy);
+    return { policy, subject, revision: grants.revision, roles: grants.subjectRoles, permissions: grants.subjectPermissions };
+  }
+
+  async explain(policy: string, subject: string, permission: string, identityRoles: readonly string[]): Promise<ExplainAnswer> {
+    const grants = await this.store.grantsFor(policy, subject, identityRoles);
+    if (!grants) throw new PolicyNotFoundError(policy);
+    // Every path that grants it, so "allowed" is exactly "there is a path" (as the default PolicyService decides).
+    const because = explainPermission(grants, permission);
+    return { allowed: because.length > 0, because };
+  }
+
+  async audit(query: { policy?: string; subject?: string; after?: number; limit: number }): Promise<AuditPageAnswer> {
+    const entries = await this.store.audit(query);
+    return entries.length >= query.limit && entries.length > 0 ? { entries, next: entries[entries.length - 1].id } : { entries };
+  }
+}

@@ -1,0 +1,140 @@
+import { Logger } from '@nestjs/common';
+import type { PolicyChange } from '../policy-store';
+import type { Listening, SqlDriver } from './sql-driver';
+
+/** How the feed keeps up: backoff between reconnects, and how often it polls the revision as a backstop. */
+export interface ChangeFeedTiming {
+  readonly pollIntervalMs: number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+}
+
+/**
+ * The one owner of the store's LISTEN connection. It turns notifications (ids and revision only) into changes,
+ * reconnects with backoff when the connection is lost, and reports a full flush (`{}`) on every reconnect, since
+ * notifications sent while it was away are gone. A poll of the revision row catches what LISTEN missed without
+ * noticing (a silently dead connection): a revision it has not heard of flushes everything.
+ */
+export class ChangeFeed {
+  private readonly logger = new Logger('AuthzChangeFeed');
+  private listening?: Listening;
+  private downAt?: number;
+  /** Highest revision reported to the store's listeners: each change is reported once, in commit order. */
+  private reported = 0;
+  private closed = false;
+  private retryTimer?: NodeJS.Timeout;
+  private readonly pollTimer: NodeJS.Timeout;
+  private polling = false;
+
+  constructor(
+    private readonly driver: SqlDriver,
+    private readonly channel: string,
+    private readonly readRevision: () => Promise<number>,
+    private readonly timing: ChangeFeedTiming,
+    private readonly emit: (change: PolicyChange) => void,
+  ) {
+    this.pollTimer = setInterval(() => void this.poll(), timing.pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  /** Connects the listener; throws when the first connection fails (the store does not start). */
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  /** Since when the listener is down, or `undefined` while it listens. */
+  downSince(): number | undefined {
+    return this.downAt;
+  }
+
+  /**
+   * Reports a change unless a later or equal revision was reported already: a write of this instance is reported
+   * both right after its commit and by its own NOTIFY, and whichever comes first wins.
+   */
+  report(change: PolicyChange & { readonly revision: number }): void {
+    if (change.revision <= this.reported) return;
+    this.reported = change.revision;
+    this.emit(change);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.retryTimer);
+    await this.listening?.close();
+  }
+
+  private async connect(): Promise<void> {
+    const listening = await this.driver.listen(this.channel, (payload) => this.onNotification(payload));
+    if (this.closed) return void (await listening.close());
+    this.listening = listening;
+    // Read after LISTEN holds: a change committed from now on is either notified or already in this revision.
+    const revision = await this.readRevision().catch(() => this.reported);
+    if (revision > this.reported) this.reported = revision;
+    const wasDown = this.downAt !== undefined;
+    this.downAt = undefined;
+    if (wasDown) {
+      this.logger.log('listening for policy changes again; dropping every remembered decision');
+      this.emit({ revision });
+    }
+    void listening.lost.then((error) => this.onLost(listening, error));
+  }
+
+  private onLost(listening: Listening, error: Error | undefined): void {
+    if (this.closed || this.listening !== listening) return;
+    this.listening = undefined;
+    this.downAt = Date.now();
+    this.logger.warn(`the policy change listener lost its connection${error ? ` (${error.message})` : ''}; reconnecting`);
+    this.retry(this.timing.reconnectMinMs);
+  }
+
+  private retry(delayMs: number): void {
+    if (this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.connect().catch((error: Error) => {
+        this.logger.warn(`the policy change listener could not reconnect (${error.message}); next try in ${Math.min(delayMs * 2, this.timing.reconnectMaxMs)} ms`);
+        this.retry(Math.min(delayMs * 2, this.timing.reconnectMaxMs));
+      });
+    }, delayMs);
+    this.retryTimer.unref();
+  }
+
+  private onNotification(payload: string): void {
+    const change = parseChange(payload);
+    if (!change) {
+      this.logger.warn('unreadable policy change notification; dropping every remembered decision');
+      return this.emit({});
+    }
+    this.report(change);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    try {
+      // A revision nobody reported: a notification was lost, so anything may have changed.
+      const revision = await this.readRevision();
+      if (revision > this.reported) this.report({ revision });
+    } catch {
+      // The database is unreachable: decisions fail with 503 on their own; the next poll tries again.
+    } finally {
+      this.polling = false;
+    }
+  }
+}
+
+/** A notification's payload: `{ "policy", "subject"?, "revision" }`, ids only (NOTIFY payloads stop at 8000 bytes). */
+export function changePayload(change: Required<Pick<PolicyChange, 'policy' | 'revision'>> & Pick<PolicyChange, 'subject'>): string {
+  return JSON.stringify(change);
+}
+
+function parseChange(payload: string): (PolicyChange & { revision: number }) | undefined {
+  try {
+    const value = JSON.parse(payload) as Record<string, unknown>;
+    if (typeof value.policy !== 'string' || typeof value.revision !== 'number') return undefined;
+    if (value.subject !== undefined && typeof value.subject !== 'string') return undefined;
+    return { policy: value.policy, subject: value.subject as string | undefined, revision: value.revision as number };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,374 @@
+import { AuthzConfigurationError } from '../../authz.exceptions';
+import type { DecisionGrants } from '../../policy/grants';
+import { checkPolicyDocument, type PolicyDocument, type SubjectGrants } from '../../policy/policy-document';
+import { checkEdit, sameState } from '../apply-edit';
+import { editTarget, type AuditEntry, type AuditQuery, type EditOptions, type EditResult, type EditState, type PolicyEdit } from '../policy-edit';
+import { notifyAll, PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type StoredPolicy } from '../policy-store';
+import { PolicyNotFoundError, RevisionConflictError, RoleInUseError, RoleNotFoundError } from '../store-errors';
+import { ChangeFeed, changePayload, type ChangeFeedTiming } from './change-feed';
+import { migrate } from './migrations';
+import type { SqlDriver, SqlExecutor } from './sql-driver';
+
+type Document = Required<PolicyDocument>;
+
+/** Options of {@link PostgresPolicyStore.open}. */
+export interface PostgresPolicyStoreOptions {
+  /** The database: {@link PgDriver} (PostgreSQL server) or {@link PgliteDriver} (embedded, one process). */
+  readonly driver: SqlDriver;
+  /** Schema of the store's tables, created by its migrations. Default `'authz'`. */
+  readonly schema?: string;
+  /** How often each instance reads the revision to catch a change its listener missed, in ms. Default 1000. */
+  readonly pollIntervalMs?: number;
+  /** Backoff of the listener's reconnects, in ms. Default `{ minMs: 100, maxMs: 5000 }`. */
+  readonly reconnect?: { readonly minMs?: number; readonly maxMs?: number };
+}
+
+interface GrantRow {
+  kind: 'policy' | 'subject-role' | 'identity-role' | 'subject-permission' | 'role-permission';
+  name: string;
+  via: string | null;
+}
+
+interface DocumentRow {
+  kind: 'policy' | 'role' | 'role-permission' | 'subject-role' | 'subject-permission' | 'identity-role';
+  a: string;
+  b: string | null;
+}
+
+interface AuditRow {
+  id: string | number;
+  at: Date | string;
+  actor: string;
+  action: PolicyEdit['kind'];
+  policy: string;
+  target: AuditEntry['target'];
+  before: EditState;
+  after: EditState;
+  revision: string | number;
+}
+
+/**
+ * Grants in PostgreSQL (or PGlite, the same SQL): one indexed query per decision, transactional edits that bump a
+ * revision and write their audit entry in the same transaction, and a change feed (LISTEN/NOTIFY, ids only) that
+ * tells every instance which cached decisions to drop. The schema is created and upgraded at start by versioned
+ * migrations under an advisory lock.
+ *
+ * @example
+ * AuthzModule.forRoot({
+ *   issuer, audience: 'notes-api',
+ *   policyStore: async () => PostgresPolicyStore.open({ driver: await PgDriver.connect(process.env.DATABASE_URL!) }),
+ * })
+ */
+export class PostgresPolicyStore extends PolicyStore {
+  private readonly listeners = new Set<PolicyChangeListener>();
+  private readonly feed: ChangeFeed;
+  private readonly channel: string;
+
+  private constructor(
+    private readonly driver: SqlDriver,
+    private readonly schema: string,
+    timing: ChangeFeedTiming,
+  ) {
+    super();
+    this.channel = `${schema}_changes`;
+    this.feed = new ChangeFeed(driver, this.channel, () => this.readRevision(driver), timing, (change) => this.publish(change));
+  }
+
+  /** Migrates the schema, starts listening for changes, and returns the ready store. */
+  static async open(options: PostgresPolicyStoreOptions): Promise<PostgresPolicyStore> {
+    const schema = options.schema ?? 'authz';
+    if (!/^[a-z_][a-z0-9_]{0,50}$/.test(schema)) {
+      throw new AuthzConfigurationError(`PostgresPolicyStore: schema ${JSON.stringify(schema)} is not a plain lowercase identifier.`, "use letters, digits and '_', starting with a letter or '_', e.g. 'authz'.");
+    }
+    const pollIntervalMs = checkedMs(options.pollIntervalMs, 'pollIntervalMs', 1_000, 10, 3_600_000);
+    const reconnectMinMs = checkedMs(options.reconnect?.minMs, 'reconnect.minMs', 100, 1, 60_000);
+    const reconnectMaxMs = checkedMs(options.reconnect?.maxMs, 'reconnect.maxMs', 5_000, reconnectMinMs, 600_000);
+    await migrate(options.driver, schema);
+    const store = new PostgresPolicyStore(options.driver, schema, { pollIntervalMs, reconnectMinMs, reconnectMaxMs });
+    try {
+      await store.feed.start();
+    } catch (error) {
+      await store.feed.close();
+      throw error;
+    }
+    return store;
+  }
+
+  async grantsFor(policy: string, subject: string, identityRoles: readonly string[]): Promise<DecisionGrants | undefined> {
+    const s = this.schema;
+    const rows = await this.driver.query<GrantRow>(
+      `WITH held AS (
+         SELECT role, NULL::text AS identity_role FROM ${s}.subject_roles WHERE policy = $1 AND subject = $2
+         UNION ALL
+         SELECT role, identity_role FROM ${s}.identity_roles WHERE policy = $1 AND identity_role = ANY($3::text[])
+       )
+       SELECT 'policy' AS kind, revision::text AS name, NULL::text AS via FROM ${s}.policies WHERE name = $1
+       UNION ALL SELECT CASE WHEN identity_role IS NULL THEN 'subject-role' ELSE 'identity-role' END, role, identity_role FROM held
+       UNION ALL SELECT 'subject-permission', permission, NULL FROM ${s}.subject_permissions WHERE policy = $1 AND subject = $2
+       UNION ALL SELECT 'role-permission', permission, role FROM ${s}.role_permissions WHERE policy = $1 AND role IN (SELECT role FROM held)`,
+      [policy, subject, [...identityRoles]],
+    );
+    const revision = rows.find((row) => row.kind === 'policy');
+    if (!revision) return undefined;
+    const subjectRoles: string[] = [];
+    const subjectPermissions: string[] = [];
+    const mapped = new Map<string, string[]>();
+    const rolePermissions = new Map<string, string[]>();
+    for (const row of rows) {
+      if (row.kind === 'subject-role') subjectRoles.push(row.name);
+      else if (row.kind === 'subject-permission') subjectPermissions.push(row.name);
+      else if (row.kind === 'identity-role') listIn(mapped, row.via!).push(row.name);
+      else if (row.kind === 'role-permission') listIn(rolePermissions, row.via!).push(row.name);
+    }
+    return { revision: Number(revision.name), subjectRoles, subjectPermissions, identityRoles: mapped, rolePermissions };
+  }
+
+  async listPolicies(): Promise<PolicySummary[]> {
+    const rows = await this.driver.query<{ name: string; revision: string }>(`SELECT name, revision FROM ${this.schema}.policies ORDER BY name COLLATE "C"`);
+    return rows.map((row) => ({ name: row.name, revision: Number(row.revision) }));
+  }
+
+  async getPolicy(policy: string): Promise<StoredPolicy | undefined> {
+    return readPolicy(this.driver, this.schema, policy);
+  }
+
+  async edit(edits: readonly PolicyEdit[], options: EditOptions): Promise<EditResult> {
+    edits.forEach(checkEdit);
+    const changes: (PolicyChange & { revision: number })[] = [];
+    const result = await this.driver.transaction(async (tx) => {
+      // Writers queue on the revision row first, whatever policies they touch: no lock-order deadlocks.
+      let revision = Number((await tx.query<{ value: string }>(`SELECT value FROM ${this.schema}.revision FOR UPDATE`))[0].value);
+      const changed: boolean[] = [];
+      for (const edit of edits) {
+        const applied = await this.applyEdit(tx, edit);
+        if (!applied) {
+          changed.push(false);
+          continue;
+        }
+        revision = Number((await tx.query<{ value: string }>(`UPDATE ${this.schema}.revision SET value = value + 1 RETURNING value`))[0].value);
+        await tx.query(`UPDATE ${this.schema}.policies SET revision = $2, updated_at = now() WHERE name = $1`, [edit.policy, revision]);
+        const target = editTarget(edit);
+        const subject = 'subject' in target ? target.subject : undefined;
+        await tx.query(
+          `INSERT INTO ${this.schema}.audit (actor, action, policy, subject, target, before, after, revision) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8)`,
+          [options.actor, edit.kind, edit.policy, subject ?? null, JSON.stringify(target), json(applied.before), json(applied.after), revision],
+        );
+        // Delivered at commit, to every instance; ids only.
+        await tx.query('SELECT pg_notify($1, $2)', [this.channel, changePayload({ policy: edit.policy, subject, revision })]);
+        changes.push({ policy: edit.policy, subject, revision });
+        changed.push(true);
+      }
+      return { revision, changed };
+    });
+    // This instance forgets at once, before the caller answers; the others hear of it through NOTIFY.
+    changes.forEach((change) => this.feed.report(change));
+    return result;
+  }
+
+  async audit(query: AuditQuery): Promise<AuditEntry[]> {
+    const rows = await this.driver.query<AuditRow>(
+      `SELECT id, at, actor, action, policy, target, before, after, revision FROM ${this.schema}.audit
+       WHERE id > $1 AND ($2::text IS NULL OR policy = $2) AND ($3::text IS NULL OR subject = $3)
+       ORDER BY id LIMIT $4`,
+      [query.after ?? 0, query.policy ?? null, query.subject ?? null, query.limit],
+    );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      at: new Date(row.at).toISOString(),
+      actor: row.actor,
+      action: row.action,
+      policy: row.policy,
+      target: row.target,
+      before: row.before,
+      after: row.after,
+      revision: Number(row.revision),
+    }));
+  }
+
+  onChange(listener: PolicyChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  override feedDownSince(): number | undefined {
+    return this.feed.downSince();
+  }
+
+  override async close(): Promise<void> {
+    await this.feed.close();
+    await this.driver.close();
+  }
+
+  private publish(change: PolicyChange): void {
+    notifyAll(this.listeners, change);
+  }
+
+  private async readRevision(db: SqlExecutor): Promise<number> {
+    return Number((await db.query<{ value: string }>(`SELECT value FROM ${this.schema}.revision`))[0].value);
+  }
+
+  /** Applies one edit inside the transaction; returns the touched part before and after, or nothing when unchanged. */
+  private async applyEdit(tx: SqlExecutor, edit: PolicyEdit): Promise<{ before: EditState; after: EditState } | undefined> {
+    const s = this.schema;
+    const { policy } = edit;
+    // A new policy's row is created first, so that concurrent creators queue on it; FOR UPDATE serialises writers.
+    if (edit.kind === 'put-policy') await tx.query(`INSERT INTO ${s}.policies (name, revision) VALUES ($1, 0) ON CONFLICT DO NOTHING`, [policy]);
+    const locked = await tx.query<{ revision: string }>(`SELECT revision FROM ${s}.policies WHERE name = $1 FOR UPDATE`, [policy]);
+    const current = locked.length === 0 ? 0 : Number(locked[0].revision);
+    if (edit.ifRevision !== undefined && edit.ifRevision !== current) throw new RevisionConflictError(policy, edit.ifRevision, current);
+    if (locked.length === 0) throw new PolicyNotFoundError(policy);
+    const roleExists = async (role: string) => {
+      const found = await tx.query(`SELECT 1 FROM ${s}.roles WHERE policy = $1 AND role = $2`, [policy, role]);
+      if (found.length === 0) throw new RoleNotFoundError(policy, role);
+    };
+    let before: EditState;
+    let after: EditState;
+    switch (edit.kind) {
+      case 'put-policy': {
+        const document = checkPolicyDocument(edit.document);
+        before = current === 0 ? null : (await readPolicy(tx, s, policy))!.document;
+        await writeDocument(tx, s, policy, document);
+        after = document;
+        break;
+      }
+      case 'grant-role':
+      case 'revoke-role':
+        await roleExists(edit.role);
+        before = await readSubject(tx, s, policy, edit.subject);
+        await tx.query(
+          edit.kind === 'grant-role'
+            ? `INSERT INTO ${s}.subject_roles (policy, subject, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+            : `DELETE FROM ${s}.subject_roles WHERE policy = $1 AND subject = $2 AND role = $3`,
+          [policy, edit.subject, edit.role],
+        );
+        after = await readSubject(tx, s, policy, edit.subject);
+        break;
+      case 'grant-permission':
+      case 'revoke-permission':
+        before = await readSubject(tx, s, policy, edit.subject);
+        await tx.query(
+          edit.kind === 'grant-permission'
+            ? `INSERT INTO ${s}.subject_permissions (policy, subject, permission) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+            : `DELETE FROM ${s}.subject_permissions WHERE policy = $1 AND subject = $2 AND permission = $3`,
+          [policy, edit.subject, edit.permission],
+        );
+        after = await readSubject(tx, s, policy, edit.subject);
+        break;
+      case 'put-role': {
+        const held = await tx.query<{ permission: string | null }>(
+          `SELECT p.permission FROM ${s}.roles r LEFT JOIN ${s}.role_permissions p USING (policy, role) WHERE r.policy = $1 AND r.role = $2 ORDER BY p.permission COLLATE "C"`,
+          [policy, edit.role],
+        );
+        before = held.length === 0 ? null : { permissions: held.flatMap((row) => (row.permission === null ? [] : [row.permission])) };
+        const permissions = [...new Set(edit.permissions)];
+        await tx.query(`INSERT INTO ${s}.roles (policy, role) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [policy, edit.role]);
+        await tx.query(`DELETE FROM ${s}.role_permissions WHERE policy = $1 AND role = $2`, [policy, edit.role]);
+        await tx.query(`INSERT INTO ${s}.role_permissions (policy, role, permission) SELECT $1, $2, unnest($3::text[])`, [policy, edit.role, permissions]);
+        after = { permissions };
+        break;
+      }
+      case 'delete-role': {
+        await roleExists(edit.role);
+        const inUse = await tx.query(
+          `SELECT 1 FROM ${s}.subject_roles WHERE policy = $1 AND role = $2 UNION ALL SELECT 1 FROM ${s}.identity_roles WHERE policy = $1 AND role = $2 LIMIT 1`,
+          [policy, edit.role],
+        );
+        if (inUse.length > 0) throw new RoleInUseError(policy, edit.role);
+        const held = await tx.query<{ permission: string }>(`SELECT permission FROM ${s}.role_permissions WHERE policy = $1 AND role = $2 ORDER BY permission COLLATE "C"`, [policy, edit.role]);
+        before = { permissions: held.map((row) => row.permission) };
+        await tx.query(`DELETE FROM ${s}.roles WHERE policy = $1 AND role = $2`, [policy, edit.role]);
+        after = null;
+        break;
+      }
+      case 'put-identity-role':
+      case 'delete-identity-role': {
+        const held = await tx.query<{ role: string }>(`SELECT role FROM ${s}.identity_roles WHERE policy = $1 AND identity_role = $2 ORDER BY role COLLATE "C"`, [policy, edit.identityRole]);
+        before = held.length === 0 ? null : { roles: held.map((row) => row.role) };
+        await tx.query(`DELETE FROM ${s}.identity_roles WHERE policy = $1 AND identity_role = $2`, [policy, edit.identityRole]);
+        if (edit.kind === 'put-identity-role') {
+          const roles = [...new Set(edit.roles)];
+          for (const role of roles) await roleExists(role);
+          await tx.query(`INSERT INTO ${s}.identity_roles (policy, identity_role, role) SELECT $1, $2, unnest($3::text[])`, [policy, edit.identityRole, roles]);
+          after = { roles };
+        } else {
+          after = null;
+        }
+        break;
+      }
+    }
+    // A new policy is a change even when empty; otherwise an edit that leaves things as they were is no change.
+    return current !== 0 && sameState(before, after) ? undefined : { before, after };
+  }
+}
+
+/** A whole policy in one statement (one snapshot), lists in a stable order. */
+async function readPolicy(db: SqlExecutor, s: string, policy: string): Promise<StoredPolicy | undefined> {
+  const rows = await db.query<DocumentRow>(
+    `SELECT * FROM (
+     SELECT 'policy' AS kind, revision::text AS a, NULL::text AS b FROM ${s}.policies WHERE name = $1
+     UNION ALL SELECT 'role', role, NULL FROM ${s}.roles WHERE policy = $1
+     UNION ALL SELECT 'role-permission', role, permission FROM ${s}.role_permissions WHERE policy = $1
+     UNION ALL SELECT 'subject-role', subject, role FROM ${s}.subject_roles WHERE policy = $1
+     UNION ALL SELECT 'subject-permission', subject, permission FROM ${s}.subject_permissions WHERE policy = $1
+     UNION ALL SELECT 'identity-role', identity_role, role FROM ${s}.identity_roles WHERE policy = $1
+     ) AS parts ORDER BY kind, a COLLATE "C", b COLLATE "C"`,
+    [policy],
+  );
+  const head = rows.find((row) => row.kind === 'policy');
+  if (!head) return undefined;
+  const roles = new Map<string, string[]>();
+  const subjects = new Map<string, Required<SubjectGrants>>();
+  const identityRoles = new Map<string, string[]>();
+  const subject = (name: string) => subjects.get(name) ?? subjects.set(name, { roles: [], permissions: [] }).get(name)!;
+  for (const row of rows) {
+    if (row.kind === 'role') listIn(roles, row.a);
+    else if (row.kind === 'role-permission') listIn(roles, row.a).push(row.b!);
+    else if (row.kind === 'subject-role') subject(row.a).roles.push(row.b!);
+    else if (row.kind === 'subject-permission') subject(row.a).permissions.push(row.b!);
+    else if (row.kind === 'identity-role') listIn(identityRoles, row.a).push(row.b!);
+  }
+  const document: Document = { roles: Object.fromEntries(roles), subjects: Object.fromEntries(subjects), identityRoles: Object.fromEntries(identityRoles) };
+  return { name: policy, revision: Number(head.a), document };
+}
+
+/** Replaces a policy's roles, grants and mappings with those of a checked document. */
+async function writeDocument(tx: SqlExecutor, s: string, policy: string, document: Document): Promise<void> {
+  for (const table of ['subject_roles', 'identity_roles', 'subject_permissions', 'roles']) await tx.query(`DELETE FROM ${s}.${table} WHERE policy = $1`, [policy]);
+  const roles = Object.entries(document.roles);
+  await tx.query(`INSERT INTO ${s}.roles (policy, role) SELECT $1, unnest($2::text[])`, [policy, roles.map(([role]) => role)]);
+  const pairs = (entries: [string, readonly string[]][]) => [entries.flatMap(([key, list]) => list.map(() => key)), entries.flatMap(([, list]) => list)];
+  await tx.query(`INSERT INTO ${s}.role_permissions (policy, role, permission) SELECT $1, * FROM unnest($2::text[], $3::text[])`, [policy, ...pairs(roles)]);
+  const subjects = Object.entries(document.subjects);
+  await tx.query(`INSERT INTO ${s}.subject_roles (policy, subject, role) SELECT $1, * FROM unnest($2::text[], $3::text[])`, [policy, ...pairs(subjects.map(([name, grants]) => [name, grants.roles ?? []]))]);
+  await tx.query(`INSERT INTO ${s}.subject_permissions (policy, subject, permission) SELECT $1, * FROM unnest($2::text[], $3::text[])`, [policy, ...pairs(subjects.map(([name, grants]) => [name, grants.permissions ?? []]))]);
+  await tx.query(`INSERT INTO ${s}.identity_roles (policy, identity_role, role) SELECT $1, * FROM unnest($2::text[], $3::text[])`, [policy, ...pairs(Object.entries(document.identityRoles))]);
+}
+
+async function readSubject(db: SqlExecutor, s: string, policy: string, subject: string): Promise<Required<SubjectGrants>> {
+  const rows = await db.query<{ kind: 'role' | 'permission'; name: string }>(
+    `SELECT * FROM (
+     SELECT 'role' AS kind, role AS name FROM ${s}.subject_roles WHERE policy = $1 AND subject = $2
+     UNION ALL SELECT 'permission', permission FROM ${s}.subject_permissions WHERE policy = $1 AND subject = $2
+     ) AS grants ORDER BY kind, name COLLATE "C"`,
+    [policy, subject],
+  );
+  return { roles: rows.filter((row) => row.kind === 'role').map((row) => row.name), permissions: rows.filter((row) => row.kind === 'permission').map((row) => row.name) };
+}
+
+function listIn(map: Map<string, string[]>, key: string): string[] {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  return list;
+}
+
+function json(state: EditState): string | null {
+  return state === null ? null : JSON.stringify(state);
+}
+
+function checkedMs(value: number | undefined, option: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new AuthzConfigurationError(`PostgresPolicyStore: option \`${option}\` is ${JSON.stringify(value)}.`, `give a number of milliseconds from ${min} to ${max}, or leave it out for ${fallback}.`);
+  }
+  return value;
+}
