@@ -161,7 +161,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         const { policy } = await create('same');
         const before = await snapshot(policy);
         const { value, storeRevision, heard } = await between(recorder, [policy], () => edit([{ kind: 'put-policy', policy, document: note() }]));
-        expect(value).toEqual({ revision: storeRevision, changed: [false] });
+        expect(value).toMatchObject({ revision: storeRevision, changed: [false] });
         expect(await snapshot(policy)).toEqual({ ...before, listed: expect.any(Array) });
         expect(await revisionOf(policy)).toBe(before.stored?.revision);
         expect(heard).toEqual([]);
@@ -177,6 +177,50 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         expect((await edit([{ kind: 'put-policy', policy, document: reordered }])).changed).toEqual([false]);
         expect(await revisionOf(policy)).toBe(revision);
         expect(await store.audit({ policy, limit: 10 })).toHaveLength(1);
+      });
+
+      it('should treat an existing empty policy as existing: putting it again changes nothing, replacing it shows the empty document before', async () => {
+        const { policy, revision } = await create('empty-again', {});
+        expect((await edit([{ kind: 'put-policy', policy, document: {} }])).changed).toEqual([false]);
+        expect(await revisionOf(policy)).toBe(revision);
+        await edit([{ kind: 'put-policy', policy, document: { roles: { reader: ['CanRead'] } } }]);
+        expect((await store.audit({ policy, limit: 10 })).at(-1)?.before).toEqual({ roles: {}, subjects: {}, identityRoles: {} });
+      });
+
+      it("should report each edit's policy revision, changed or not", async () => {
+        const { policy, revision } = await create('edit-revisions');
+        const other = await create('edit-revisions-other');
+        const result = await edit([
+          { kind: 'grant-role', policy, subject: 'susan', role: 'reader' },
+          { kind: 'grant-role', policy: other.policy, subject: 'ann', role: 'reader' },
+          { kind: 'grant-role', policy, subject: 'susan', role: 'reader' },
+        ]);
+        expect(result.changed).toEqual([false, true, false]);
+        expect(result.revisions).toEqual([revision, result.revision, revision]);
+      });
+
+      it('should hand out answers that no caller can use to change the store', async () => {
+        const { policy } = await create('not-live');
+        const attempt = (change: () => void) => {
+          try {
+            change();
+          } catch {
+            // A frozen answer refuses the change: just as good as a copy.
+          }
+        };
+        const grants = await store.grantsFor(policy, 'susan', ['notes-admin']);
+        attempt(() => (grants!.subjectRoles as string[]).push('moderator'));
+        attempt(() => (grants!.rolePermissions.get('reader') as string[]).push('CanDelete'));
+        const stored = await store.getPolicy(policy);
+        attempt(() => stored!.document.roles.reader.push('CanDelete'));
+        await edit([{ kind: 'put-role', policy, role: 'reader', permissions: ['CanRead', 'CanList'] }]);
+        const [entry] = (await store.audit({ policy, limit: 10 })).slice(-1);
+        attempt(() => ((entry.after as { permissions: string[] }).permissions as string[]).push('CanDelete'));
+        const fresh = await store.grantsFor(policy, 'susan', []);
+        expect(fresh?.subjectRoles).toEqual(['reader']);
+        expect([...(fresh?.rolePermissions.get('reader') ?? [])].sort()).toEqual(['CanList', 'CanRead']);
+        expect((await store.audit({ policy, limit: 10 })).at(-1)?.after).toEqual({ permissions: expect.arrayContaining(['CanRead', 'CanList']) });
+        expect(((await store.audit({ policy, limit: 10 })).at(-1)?.after as { permissions: string[] }).permissions).toHaveLength(2);
       });
 
       it('should replace the whole document when a different one is put', async () => {
@@ -288,7 +332,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         expect(first.changed).toEqual([true]);
         expect(await store.grantsFor(policy, 'ann', [])).toEqual({ revision: first.revision, subjectRoles: ['reader'], subjectPermissions: [], identityRoles: new Map(), rolePermissions: new Map([['reader', ['CanRead']]]) });
         const second = await edit([{ kind: 'grant-role', policy, subject: 'ann', role: 'reader' }]);
-        expect(second).toEqual({ revision: first.revision, changed: [false] });
+        expect(second).toMatchObject({ revision: first.revision, changed: [false] });
         expect(await revisionOf(policy)).toBe(first.revision);
       });
 
@@ -303,7 +347,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
             { kind: 'revoke-role', policy, subject: 'nobody', role: 'reader' },
             { kind: 'revoke-role', policy, subject: 'tom', role: 'reader' },
           ]),
-        ).toEqual({ revision: revoked.revision, changed: [false, false, false] });
+        ).toMatchObject({ revision: revoked.revision, changed: [false, false, false] });
         expect(await revisionOf(policy)).toBe(revoked.revision);
       });
 
@@ -332,7 +376,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         const granted = await edit([{ kind: 'grant-permission', policy, subject: 'ann', permission: 'CanShare' }]);
         expect(granted.changed).toEqual([true]);
         expect(await store.grantsFor(policy, 'ann', [])).toEqual({ revision: granted.revision, subjectRoles: [], subjectPermissions: ['CanShare'], identityRoles: new Map(), rolePermissions: new Map() });
-        expect(await edit([{ kind: 'grant-permission', policy, subject: 'ann', permission: 'CanShare' }])).toEqual({ revision: granted.revision, changed: [false] });
+        expect(await edit([{ kind: 'grant-permission', policy, subject: 'ann', permission: 'CanShare' }])).toMatchObject({ revision: granted.revision, changed: [false] });
 
         const revoked = await edit([{ kind: 'revoke-permission', policy, subject: 'ann', permission: 'CanShare' }]);
         expect(revoked.changed).toEqual([true]);
@@ -343,7 +387,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
             { kind: 'revoke-permission', policy, subject: 'ann', permission: 'CanShare' },
             { kind: 'revoke-permission', policy, subject: 'susan', permission: 'CanRead' },
           ]),
-        ).toEqual({ revision: revoked.revision, changed: [false, false] });
+        ).toMatchObject({ revision: revoked.revision, changed: [false, false] });
         expect(await revisionOf(policy)).toBe(revoked.revision);
       });
 
@@ -405,7 +449,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
             { kind: 'put-role', policy, role: 'editor', permissions: ['CanPublish'] },
             { kind: 'put-role', policy, role: 'writer', permissions: ['CanWrite', 'CanRead'] },
           ]),
-        ).toEqual({ revision: replaced.revision, changed: [false, false] });
+        ).toMatchObject({ revision: replaced.revision, changed: [false, false] });
       });
 
       it('should delete a role nobody holds', async () => {
@@ -476,7 +520,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
             ['writer', ['CanRead', 'CanWrite']],
           ]),
         );
-        expect(await edit([{ kind: 'put-identity-role', policy, identityRole: 'notes-reader', roles: ['reader', 'writer'] }])).toEqual({ revision: replaced.revision, changed: [false] });
+        expect(await edit([{ kind: 'put-identity-role', policy, identityRole: 'notes-reader', roles: ['reader', 'writer'] }])).toMatchObject({ revision: replaced.revision, changed: [false] });
       });
 
       it('should refuse roles the policy does not define with RoleNotFoundError', async () => {
@@ -501,7 +545,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
             { kind: 'delete-identity-role', policy, identityRole: 'notes-admin' },
             { kind: 'delete-identity-role', policy, identityRole: 'never-mapped' },
           ]),
-        ).toEqual({ revision: deleted.revision, changed: [false, false] });
+        ).toMatchObject({ revision: deleted.revision, changed: [false, false] });
       });
     });
 
@@ -709,7 +753,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         expect(await revisionOf(first.policy)).toBe(granted.revision);
         expect(await revisionOf(second.policy)).toBe(put.revision);
 
-        expect(await edit([{ kind: 'grant-role', policy: first.policy, subject: 'ann', role: 'reader' }])).toEqual({ revision: put.revision, changed: [false] });
+        expect(await edit([{ kind: 'grant-role', policy: first.policy, subject: 'ann', role: 'reader' }])).toMatchObject({ revision: put.revision, changed: [false] });
         expect(await revisionOf(first.policy)).toBe(granted.revision);
       });
 
@@ -928,6 +972,22 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         try {
           const result = await edit([{ kind: 'grant-role', policy, subject: 'ann', role: 'reader' }]);
           expect(await within(read, () => `A change of '${policy}' for 'ann'`)).toMatchObject({ revision: result.revision, subjectRoles: ['reader'] });
+        } finally {
+          stop();
+        }
+      });
+
+      it('should neither fail the edit nor skip the other listeners when one listener throws', async () => {
+        const { policy } = await create('notify-throws');
+        const stop = store.onChange(() => {
+          throw new Error('a listener that fails');
+        });
+        const after = record();
+        try {
+          const result = await edit([{ kind: 'grant-role', policy, subject: 'ann', role: 'reader' }]);
+          expect(result.changed).toEqual([true]);
+          await after.untilRevision(policy, result.revision);
+          expect((await store.grantsFor(policy, 'ann', []))?.subjectRoles).toEqual(['reader']);
         } finally {
           stop();
         }

@@ -54,11 +54,7 @@ export class PolicyAdmin {
   async write(edit: AdminEdit, ifRevision: number | undefined, actor: string): Promise<WriteOutcome> {
     const conditional: PolicyEdit = ifRevision === undefined ? edit : { ...edit, ifRevision };
     const result = await this.store.edit([conditional], { actor });
-    const changed = result.changed[0] === true;
-    if (changed) return { revision: result.revision, changed };
-    // Nothing changed (a grant already held): the store's revision may be another policy's, so read this one's.
-    const stored = await this.store.getPolicy(edit.policy);
-    return { revision: stored?.revision ?? result.revision, changed };
+    return { revision: result.revisions[0], changed: result.changed[0] };
   }
 
   async subject(policy: string, subject: string): Promise<SubjectGrantsAnswer> {

@@ -58,18 +58,23 @@ export class InMemoryPolicyStore extends PolicyStore {
     let revision = this.revision;
     const entries: AuditEntry[] = [];
     const changes: PolicyChange[] = [];
+    const revisions: number[] = [];
     const changed = edits.map((edit) => {
       const held = next.get(edit.policy);
       if (edit.ifRevision !== undefined && edit.ifRevision !== (held?.revision ?? 0)) throw new RevisionConflictError(edit.policy, edit.ifRevision, held?.revision ?? 0);
       if (!held && edit.kind !== 'put-policy') throw new PolicyNotFoundError(edit.policy);
       const applied = applyEdit(held?.document, edit);
-      if (held && sameState(applied.before, applied.after)) return false;
+      if (held && sameState(applied.before, applied.after)) {
+        revisions.push(held.revision);
+        return false;
+      }
       revision++;
       // Frozen: answers hand out the stored objects, which no caller may change.
       next.set(edit.policy, { document: deepFreeze(applied.document), revision });
       const target = editTarget(edit);
       entries.push({ id: 0, at: new Date().toISOString(), actor: options.actor, action: edit.kind, policy: edit.policy, target, before: applied.before, after: applied.after, revision });
       changes.push({ policy: edit.policy, subject: 'subject' in target ? target.subject : undefined, revision });
+      revisions.push(revision);
       return true;
     });
     this.policies = next;
@@ -77,7 +82,7 @@ export class InMemoryPolicyStore extends PolicyStore {
     for (const entry of entries) this.entries.push(deepFreeze({ ...entry, id: this.nextAuditId++ }));
     if (this.entries.length > MAX_AUDIT_ENTRIES) this.entries.splice(0, this.entries.length - MAX_AUDIT_ENTRIES);
     changes.forEach((change) => this.publish(change));
-    return { revision, changed };
+    return { revision, changed, revisions };
   }
 
   async audit(query: AuditQuery): Promise<AuditEntry[]> {

@@ -29,6 +29,8 @@ export interface EditResult {
   readonly revision: number;
   /** Per edit, in order: whether it changed anything (granting a role already held changes nothing). */
   readonly changed: readonly boolean[];
+  /** Per edit, in order: the policy's revision after it (changed or not), e.g. for an `ETag`. */
+  readonly revisions: readonly number[];
 }
 
 /** What an edit touched: the part of the policy an audit entry shows before and after. */

@@ -139,10 +139,12 @@ export class PostgresPolicyStore extends PolicyStore {
       // Writers queue on the revision row first, whatever policies they touch: no lock-order deadlocks.
       let revision = Number((await tx.query<{ value: string }>(`SELECT value FROM ${this.schema}.revision FOR UPDATE`))[0].value);
       const changed: boolean[] = [];
+      const revisions: number[] = [];
       for (const edit of edits) {
         const applied = await this.applyEdit(tx, edit);
-        if (!applied) {
+        if (applied.unchanged) {
           changed.push(false);
+          revisions.push(applied.revision);
           continue;
         }
         revision = Number((await tx.query<{ value: string }>(`UPDATE ${this.schema}.revision SET value = value + 1 RETURNING value`))[0].value);
@@ -157,8 +159,9 @@ export class PostgresPolicyStore extends PolicyStore {
         await tx.query('SELECT pg_notify($1, $2)', [this.channel, changePayload({ policy: edit.policy, subject, revision })]);
         changes.push({ policy: edit.policy, subject, revision });
         changed.push(true);
+        revisions.push(revision);
       }
-      return { revision, changed };
+      return { revision, changed, revisions };
     });
     // This instance forgets at once, before the caller answers; the others hear of it through NOTIFY.
     changes.forEach((change) => this.feed.report(change));
@@ -207,8 +210,8 @@ export class PostgresPolicyStore extends PolicyStore {
     return Number((await db.query<{ value: string }>(`SELECT value FROM ${this.schema}.revision`))[0].value);
   }
 
-  /** Applies one edit inside the transaction; returns the touched part before and after, or nothing when unchanged. */
-  private async applyEdit(tx: SqlExecutor, edit: PolicyEdit): Promise<{ before: EditState; after: EditState } | undefined> {
+  /** Applies one edit inside the transaction; returns the touched part before and after, or the revision when unchanged. */
+  private async applyEdit(tx: SqlExecutor, edit: PolicyEdit): Promise<{ unchanged: false; before: EditState; after: EditState } | { unchanged: true; revision: number }> {
     const s = this.schema;
     const { policy } = edit;
     // A new policy's row is created first, so that concurrent creators queue on it; FOR UPDATE serialises writers.
@@ -297,7 +300,7 @@ export class PostgresPolicyStore extends PolicyStore {
       }
     }
     // A new policy is a change even when empty; otherwise an edit that leaves things as they were is no change.
-    return current !== 0 && sameState(before, after) ? undefined : { before, after };
+    return current !== 0 && sameState(before, after) ? { unchanged: true, revision: current } : { unchanged: false, before, after };
   }
 }
 
