@@ -20,6 +20,7 @@ const common = {
   moduleNameMapper: {
     '^nestjs-authz$': '<rootDir>/libs/authz/src/index.ts',
     '^nestjs-authz/testing$': '<rootDir>/libs/authz/src/testing/index.ts',
+    '^nestjs-authz/admin$': '<rootDir>/libs/authz/src/admin/index.ts',
   },
   testEnvironment: 'node',
 };

@@ -236,27 +236,20 @@ export class PostgresPolicyStore extends PolicyStore {
       }
       case 'grant-role':
       case 'revoke-role':
-        await roleExists(edit.role);
-        before = await readSubject(tx, s, policy, edit.subject);
-        await tx.query(
-          edit.kind === 'grant-role'
-            ? `INSERT INTO ${s}.subject_roles (policy, subject, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
-            : `DELETE FROM ${s}.subject_roles WHERE policy = $1 AND subject = $2 AND role = $3`,
-          [policy, edit.subject, edit.role],
-        );
-        after = await readSubject(tx, s, policy, edit.subject);
-        break;
       case 'grant-permission':
-      case 'revoke-permission':
+      case 'revoke-permission': {
+        const [table, column, name] = 'role' in edit ? ['subject_roles', 'role', edit.role] : ['subject_permissions', 'permission', edit.permission];
+        if ('role' in edit) await roleExists(edit.role);
         before = await readSubject(tx, s, policy, edit.subject);
         await tx.query(
-          edit.kind === 'grant-permission'
-            ? `INSERT INTO ${s}.subject_permissions (policy, subject, permission) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
-            : `DELETE FROM ${s}.subject_permissions WHERE policy = $1 AND subject = $2 AND permission = $3`,
-          [policy, edit.subject, edit.permission],
+          edit.kind.startsWith('grant')
+            ? `INSERT INTO ${s}.${table} (policy, subject, ${column}) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+            : `DELETE FROM ${s}.${table} WHERE policy = $1 AND subject = $2 AND ${column} = $3`,
+          [policy, edit.subject, name],
         );
         after = await readSubject(tx, s, policy, edit.subject);
         break;
+      }
       case 'put-role': {
         const held = await tx.query<{ permission: string | null }>(
           `SELECT p.permission FROM ${s}.roles r LEFT JOIN ${s}.role_permissions p USING (policy, role) WHERE r.policy = $1 AND r.role = $2 ORDER BY p.permission COLLATE "C"`,
