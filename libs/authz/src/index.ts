@@ -35,7 +35,7 @@ export { KeySet } from './jwt/key-set';
 export { TokenVerifier } from './jwt/token-verifier';
 export type { VerifiedClaims } from './jwt/verified-claims';
 
-export { PolicyService } from './policy/policy.service';
+export { PolicyService, type DecisionOptions } from './policy/policy.service';
 export { DefaultPolicyService, UnknownPolicyError } from './policy/default-policy.service';
 export { ALL_PERMISSIONS, MAX_NAME_LENGTH, nameProblem, type NameKind } from './policy/names';
 export { checkPolicyDocument, InvalidPolicyError, type PolicyDocument, type PolicyDocuments, type SubjectGrants } from './policy/policy-document';
@@ -57,3 +57,26 @@ export { PostgresPolicyStore, type PostgresPolicyStoreOptions } from './store/po
 export { PgDriver, LISTENER_APPLICATION_NAME } from './store/postgres/pg-driver';
 export { PgliteDriver } from './store/postgres/pglite-driver';
 export type { Listening, SqlDriver, SqlExecutor } from './store/postgres/sql-driver';
+
+// provisioning
+export {
+  applyPolicyPlan,
+  createMissingPolicies,
+  describePlan,
+  diffPolicies,
+  exportPolicies,
+  planCounts,
+  planPolicies,
+  POLICY_FILE_EXTENSIONS,
+  PolicyFileError,
+  policyFileText,
+  readPolicyFiles,
+  type ApplyResult,
+  type ListChange,
+  type NamedPolicy,
+  type PolicyDiff,
+  type PolicyFile,
+  type PolicyPlan,
+  type PolicyPlanEntry,
+  type SubjectChange,
+} from './store/provisioning';

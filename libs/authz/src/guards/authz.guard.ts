@@ -64,7 +64,10 @@ export class AuthzGuard implements CanActivate {
     const request = http.getRequest<BearerRequest & { user?: AuthzIdentity }>();
     try {
       const identity = await this.authenticate(request);
-      this.checkScopes(route, identity);
+      // Each step may be overridden with an async one: a returned promise is always awaited, so a subclass's
+      // rejection refuses the request instead of being dropped. The built-in steps answer synchronously when they can.
+      const scoped = this.checkScopes(route, identity);
+      if (scoped) await scoped;
       const decision = this.checkPermissions(route, identity);
       if (decision) await decision;
       request.user = identity;
@@ -88,8 +91,8 @@ export class AuthzGuard implements CanActivate {
     return identity;
   }
 
-  /** Throws 403 `insufficient_scope` for the first scope group the identity does not satisfy. */
-  protected checkScopes(route: RouteRequirements, identity: AuthzIdentity): void {
+  /** Throws 403 `insufficient_scope` for the first scope group the identity does not satisfy (an override may be async). */
+  protected checkScopes(route: RouteRequirements, identity: AuthzIdentity): void | Promise<void> {
     for (const group of route.scopes) {
       const missing = group.names.filter((scope) => !identity.scopes.includes(scope));
       if (group.mode === 'all' && missing.length > 0) {
@@ -119,6 +122,8 @@ export class AuthzGuard implements CanActivate {
   }
 
   private policyFailed(policy: string, identity: AuthzIdentity, error: unknown): never {
+    // The built-in service reports its store's failures itself (business code gets the same exception).
+    if (error instanceof PolicyUnavailableException) throw error;
     this.logger.error(`PolicyService failed for policy '${policy}', subject '${identity.subject}'; denying with 503`, (error as Error)?.stack ?? String(error));
     throw withoutStack(() => new PolicyUnavailableException(policy));
   }
@@ -126,8 +131,11 @@ export class AuthzGuard implements CanActivate {
   private async askPolicy(route: RouteRequirements, policy: string, needed: readonly string[], identity: AuthzIdentity): Promise<void> {
     let granted: boolean[];
     try {
-      const decision = Promise.all(needed.map((permission) => this.policies.hasPermission(policy, identity, permission)));
-      granted = await this.deadline.race(decision, () => new Error(`policy '${policy}' gave no answer within ${this.config.policyTimeoutMs} ms`));
+      // Aborted at the deadline, so that a slow backend is not left working for an answer nobody waits for.
+      const controller = new AbortController();
+      const options = { signal: controller.signal };
+      const decision = Promise.all(needed.map((permission) => this.policies.hasPermission(policy, identity, permission, options)));
+      granted = await this.deadline.race(decision, () => new Error(`policy '${policy}' gave no answer within ${this.config.policyTimeoutMs} ms`), controller);
     } catch (error) {
       this.policyFailed(policy, identity, error);
     }

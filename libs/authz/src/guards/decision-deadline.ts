@@ -15,10 +15,18 @@ export class DecisionDeadline {
 
   constructor(private readonly timeoutMs: number) {}
 
-  /** Settles like `decision`, or rejects with `timeoutError()` once `timeoutMs` has passed. */
-  race<T>(decision: Promise<T>, timeoutError: () => Error): Promise<T> {
+  /**
+   * Settles like `decision`, or rejects with `timeoutError()` once `timeoutMs` has passed, aborting `controller`
+   * (whose signal the decision was given) so that the work behind it stops too.
+   */
+  race<T>(decision: Promise<T>, timeoutError: () => Error, controller?: AbortController): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { at: performance.now() + this.timeoutMs, fail: () => reject(timeoutError()) };
+      const fail = () => {
+        const error = timeoutError();
+        controller?.abort(error);
+        reject(error);
+      };
+      const entry: Pending = { at: performance.now() + this.timeoutMs, fail };
       this.pending.add(entry);
       if (!this.timer) this.arm();
       decision.then(

@@ -20,6 +20,55 @@ describe('readRouteRequirements', () => {
     });
   });
 
+  describe('when a controller extends another', () => {
+    @Scopes('notes:read')
+    @Permissions('CanRead')
+    @Policy('note')
+    class BaseController {
+      list() {}
+    }
+
+    @Scopes('notes:admin')
+    class AdminController extends BaseController {
+      @Permissions('CanModerate')
+      purge() {}
+    }
+
+    class PlainController extends BaseController {}
+
+    @Public()
+    class OpenBase {
+      health() {}
+    }
+    class OpenChild extends OpenBase {}
+
+    it("should keep the base class's groups and add the subclass's own, never fewer", () => {
+      const route = read(AdminController, 'purge');
+      expect(route.scopes).toEqual([
+        { mode: 'all', names: ['notes:admin'] },
+        { mode: 'all', names: ['notes:read'] },
+      ]);
+      expect(route.permissions).toEqual([
+        { mode: 'all', names: ['CanModerate'] },
+        { mode: 'all', names: ['CanRead'] },
+      ]);
+      expect(read(AdminController, 'list').scopes).toHaveLength(2);
+    });
+
+    it("should apply the base class's requirements and policy to a subclass that declares nothing", () => {
+      expect(read(PlainController, 'list')).toEqual({
+        isPublic: false,
+        scopes: [{ mode: 'all', names: ['notes:read'] }],
+        permissions: [{ mode: 'all', names: ['CanRead'] }],
+        policy: 'note',
+      });
+    });
+
+    it('should inherit @Public() from the nearest class that has it', () => {
+      expect(read(OpenChild, 'health').isPublic).toBe(true);
+    });
+  });
+
   describe('when class and handler both declare scopes and permissions', () => {
     @Scopes('notes:read')
     @Permissions('CanRead')

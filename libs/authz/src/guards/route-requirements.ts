@@ -15,12 +15,15 @@ export interface RouteRequirements {
 /**
  * Reads a route's decorators. Rule: `@Public()` on handler or class makes the route public; scope and
  * permission groups of class and handler add up (all must hold); the handler's `@Policy()` wins over the class's.
+ *
+ * Inheritance: a controller that extends another keeps the base class's scope and permission groups and adds its
+ * own (a subclass can require more, never less); `@Policy()` and `@Public()` of the nearest class that has one apply.
  */
 export function readRouteRequirements(reflector: Reflector, handler: Function, controller: Function, defaultPolicy: string | undefined): RouteRequirements {
   const targets = [handler, controller];
   const isPublic = reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true;
-  const scopes = reflector.getAllAndMerge<RequirementGroup[]>(SCOPES_KEY, targets) ?? [];
-  const permissions = reflector.getAllAndMerge<RequirementGroup[]>(PERMISSIONS_KEY, targets) ?? [];
+  const scopes = [...ownGroups(SCOPES_KEY, handler), ...classGroups(SCOPES_KEY, controller)];
+  const permissions = [...ownGroups(PERMISSIONS_KEY, handler), ...classGroups(PERMISSIONS_KEY, controller)];
   const policy = reflector.getAllAndOverride<string>(POLICY_KEY, targets) ?? defaultPolicy;
   const route = `${controller.name}.${handler.name}`;
   if (isPublic && (scopes.length > 0 || permissions.length > 0)) {
@@ -36,4 +39,17 @@ export function readRouteRequirements(reflector: Reflector, handler: Function, c
     );
   }
   return Object.freeze({ isPublic, scopes, permissions, policy });
+}
+
+function ownGroups(key: string, target: Function): RequirementGroup[] {
+  return (Reflect.getOwnMetadata(key, target) as RequirementGroup[] | undefined) ?? [];
+}
+
+/** The groups of a controller and of every class it extends, its own first. */
+function classGroups(key: string, controller: Function): RequirementGroup[] {
+  const groups: RequirementGroup[] = [];
+  for (let type: Function | null = controller; type && type !== Function.prototype; type = Object.getPrototypeOf(type) as Function | null) {
+    groups.push(...ownGroups(key, type));
+  }
+  return groups;
 }

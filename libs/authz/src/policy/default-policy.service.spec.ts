@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { resolveAuthzConfig } from '../authz.config';
+import { PolicyUnavailableException } from '../authz.exceptions';
 import type { AuthzModuleOptions } from '../authz.options';
 import type { AuthzIdentity } from '../identity/identity';
 import { DefaultPolicyService, UnknownPolicyError } from './default-policy.service';
@@ -130,10 +132,107 @@ describe('DefaultPolicyService', () => {
   });
 
   describe('when the policy is unknown', () => {
-    it('should reject with UnknownPolicyError naming it', async () => {
+    it('should reject with a 503 PolicyUnavailableException, and log that the policy is not defined', async () => {
       const { service } = serviceWith();
-      await expect(service.hasPermission('nope', identity('susan'), 'CanRead')).rejects.toThrow(UnknownPolicyError);
-      await expect(service.permissionsOf('nope', identity('susan'), ['CanRead'])).rejects.toThrow("Policy 'nope' is not defined");
+      const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      try {
+        await expect(service.hasPermission('nope', identity('susan'), 'CanRead')).rejects.toThrow(PolicyUnavailableException);
+        await expect(service.permissionsOf('nope', identity('susan'), ['CanRead'])).rejects.toMatchObject({ status: 503 });
+        expect(logged.mock.calls.map(([message]) => message)).toContain(new UnknownPolicyError('nope').message);
+      } finally {
+        logged.mockRestore();
+      }
+    });
+  });
+
+  describe('when the store fails or is slow', () => {
+    it('should give business code a 503 PolicyUnavailableException instead of the store error, and log the cause', async () => {
+      const { service, store } = serviceWith();
+      jest.spyOn(store, 'grantsFor').mockRejectedValue(new Error('connection refused'));
+      const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      try {
+        await expect(service.permissionsOf('note', identity('susan'), ['CanRead'])).rejects.toBeInstanceOf(PolicyUnavailableException);
+        await expect(service.hasPermission('note', identity('susan'), 'CanRead')).rejects.toMatchObject({ status: 503 });
+        expect(logged.mock.calls.some(([message, stack]) => String(message).includes("policy 'note'") && String(stack).includes('connection refused'))).toBe(true);
+      } finally {
+        logged.mockRestore();
+      }
+    });
+
+    it('should give up on a read slower than policyTimeoutMs with PolicyUnavailableException', async () => {
+      const { service, store } = serviceWith(policies, { policyTimeoutMs: 20 });
+      store.gate = new Promise<void>(() => undefined);
+      const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      try {
+        const started = performance.now();
+        await expect(service.hasPermission('note', identity('susan'), 'CanRead')).rejects.toBeInstanceOf(PolicyUnavailableException);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(19);
+        expect(String(logged.mock.calls[0]?.[1])).toContain('no answer within 20 ms');
+      } finally {
+        logged.mockRestore();
+      }
+    });
+  });
+
+  describe('when questions miss the cache at the same time', () => {
+    it('should share one store read among concurrent misses for the same identity', async () => {
+      const { service, store } = serviceWith();
+      let release!: () => void;
+      store.gate = new Promise<void>((resolve) => (release = resolve));
+      const answers = Promise.all([
+        service.hasPermission('note', identity('susan'), 'CanRead'),
+        service.hasPermission('note', identity('susan'), 'CanReadConfidentialNotes'),
+        service.permissionsOf('note', identity('susan'), ['CanWrite']),
+      ]);
+      release();
+      expect(await answers).toEqual([true, true, new Set()]);
+      expect(store.reads).toBe(1);
+    });
+
+    it('should not let a question asked after a change join a read that started before it', async () => {
+      const { service, store } = serviceWith(policies, { decisionCache: { ttlMs: 3_600_000 } });
+      let release!: () => void;
+      store.gate = new Promise<void>((resolve) => (release = resolve));
+      const before = service.hasPermission('note', identity('alice'), 'CanWrite');
+      store.replace({ ...policies, note: { ...policies.note, subjects: {} } });
+      store.gate = undefined;
+      const after = service.hasPermission('note', identity('alice'), 'CanWrite');
+      release();
+      expect(await before).toBe(true);
+      expect(await after).toBe(false);
+      expect(store.reads).toBe(2);
+    });
+  });
+
+  describe('when a subclass adds conditions', () => {
+    class TrustedClientsOnly extends DefaultPolicyService {
+      override async hasPermission(policy: string, who: AuthzIdentity, permission: string): Promise<boolean> {
+        return who.clientId === 'trusted' && (await super.hasPermission(policy, who, permission));
+      }
+    }
+
+    class NoConfidential extends DefaultPolicyService {
+      override async grantedPermissions(policy: string, who: AuthzIdentity): Promise<ReadonlySet<string>> {
+        const granted = new Set(await super.grantedPermissions(policy, who));
+        granted.delete('CanReadConfidentialNotes');
+        return granted;
+      }
+    }
+
+    it('should apply an overridden hasPermission to permissionsOf (business-code filtering)', async () => {
+      const { store } = serviceWith();
+      const service = new TrustedClientsOnly(store, resolveAuthzConfig({ issuer: 'https://idp.example.com/', audience: 'notes-api', policies }));
+      expect([...(await service.permissionsOf('note', identity('susan'), ['CanRead', 'CanReadConfidentialNotes']))]).toEqual([]);
+      expect([...(await service.permissionsOf('note', { ...identity('susan'), clientId: 'trusted' }, ['CanRead']))]).toEqual(['CanRead']);
+    });
+
+    it('should give no cached decision when grantedPermissions is overridden, and apply it on every path', async () => {
+      const { store } = serviceWith();
+      const service = new NoConfidential(store, resolveAuthzConfig({ issuer: 'https://idp.example.com/', audience: 'notes-api', policies }));
+      expect(await service.hasPermission('note', identity('susan'), 'CanReadConfidentialNotes')).toBe(false);
+      expect(service.cachedDecision('note', identity('susan'), 'CanReadConfidentialNotes')).toBeUndefined();
+      expect(service.cachedDecision('note', identity('susan'), 'CanRead')).toBeUndefined();
+      expect([...(await service.permissionsOf('note', identity('susan'), ['CanRead', 'CanReadConfidentialNotes']))]).toEqual(['CanRead']);
     });
   });
 

@@ -1,12 +1,14 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { AuthzConfig } from '../authz.config';
+import { PolicyUnavailableException } from '../authz.exceptions';
+import { DecisionDeadline } from '../guards/decision-deadline';
 import { AUTHZ_CONFIG } from '../authz.tokens';
 import { BoundedCache } from '../cache/bounded-cache';
 import type { AuthzIdentity } from '../identity/identity';
 import { PolicyStore, type PolicyChange } from '../store/policy-store';
 import { allows, resolvePermissions } from './grants';
 import { ALL_PERMISSIONS } from './names';
-import { PolicyService } from './policy.service';
+import { PolicyService, type DecisionOptions } from './policy.service';
 
 /** Thrown when asked about a policy the store does not know; the guard answers 503 and logs it. */
 export class UnknownPolicyError extends Error {
@@ -25,13 +27,24 @@ export class UnknownPolicyError extends Error {
  * Resolved permission sets are remembered per (policy, subject, issuer, identity roles) for at most
  * `decisionCache.ttlMs` from the moment the store was read. A change the store reports drops exactly the answers it
  * touches (one subject's, or a whole policy's); when the store's change feed has been down for longer than the TTL,
- * nothing is remembered until it is back.
+ * nothing is remembered until it is back. Concurrent questions that miss the cache for the same key share one read.
+ *
+ * A store that fails or takes longer than `policyTimeoutMs` makes every caller (the guard, and business code calling
+ * `hasPermission` or `permissionsOf`) get a {@link PolicyUnavailableException}: 503, never 500, never allow.
+ *
+ * Subclasses: conditions added by overriding `hasPermission` apply to `permissionsOf` too (it then asks
+ * `hasPermission` per permission) and turn `cachedDecision` off; overriding `grantedPermissions` reaches every path.
  */
 @Injectable()
 export class DefaultPolicyService extends PolicyService implements OnModuleDestroy {
   private readonly memory?: DecisionMemory;
   private readonly ttlMs: number;
   private readonly stopListening: () => void;
+  private readonly logger = new Logger('DefaultPolicyService');
+  private readonly deadline: DecisionDeadline;
+  private readonly timeoutMs: number;
+  /** Store reads under way, by answer key: concurrent misses for one key share one read. */
+  private readonly reading = new Map<string, Promise<ReadonlySet<string>>>();
   // Bumped on every invalidation so that a lookup that started before a change never stores its stale answer.
   private generation = 0;
 
@@ -41,6 +54,8 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   ) {
     super();
     this.ttlMs = config.decisionCache ? config.decisionCache.ttlMs : 0;
+    this.timeoutMs = config.policyTimeoutMs;
+    this.deadline = new DecisionDeadline(config.policyTimeoutMs);
     if (config.decisionCache) {
       const { maxEntries } = config.decisionCache;
       this.memory = { answers: new BoundedCache(maxEntries), identityKeys: new BoundedCache(maxEntries) };
@@ -53,18 +68,20 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
     return this.memory?.answers.size ?? 0;
   }
 
-  async hasPermission(policy: string, identity: AuthzIdentity, permission: string): Promise<boolean> {
+  async hasPermission(policy: string, identity: AuthzIdentity, permission: string, _options?: DecisionOptions): Promise<boolean> {
     return allows(await this.grantedPermissions(policy, identity), permission);
   }
 
   override cachedDecision(policy: string, identity: AuthzIdentity, permission: string): boolean | undefined {
-    // A subclass that overrides hasPermission may add conditions the cached permission set knows nothing of.
-    if (this.hasPermission !== DefaultPolicyService.prototype.hasPermission) return undefined;
+    // A subclass that overrides a deciding method may add conditions the cached permission set knows nothing of.
+    if (this.customized()) return undefined;
     const granted = this.memory?.answers.get(answerKey(this.memory, policy, identity));
     return granted && allows(granted, permission);
   }
 
-  override async permissionsOf(policy: string, identity: AuthzIdentity, permissions: readonly string[]): Promise<ReadonlySet<string>> {
+  override async permissionsOf(policy: string, identity: AuthzIdentity, permissions: readonly string[], options?: DecisionOptions): Promise<ReadonlySet<string>> {
+    // An overridden hasPermission decides each permission, so its conditions hold here as in the guard.
+    if (this.hasPermission !== DefaultPolicyService.prototype.hasPermission) return super.permissionsOf(policy, identity, permissions, options);
     const granted = await this.grantedPermissions(policy, identity);
     return new Set(granted.has(ALL_PERMISSIONS) ? permissions : permissions.filter((permission) => granted.has(permission)));
   }
@@ -73,19 +90,44 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   async grantedPermissions(policy: string, identity: AuthzIdentity): Promise<ReadonlySet<string>> {
     const memory = this.memory;
     const key = memory && answerKey(memory, policy, identity);
-    const cached = key === undefined ? undefined : memory!.answers.get(key);
+    if (key === undefined) return this.read(policy, identity, undefined);
+    const cached = memory!.answers.get(key);
     if (cached) return cached;
+    const joined = this.reading.get(key);
+    if (joined) return joined;
+    const reading: Promise<ReadonlySet<string>> = this.read(policy, identity, key).finally(() => {
+      if (this.reading.get(key) === reading) this.reading.delete(key);
+    });
+    this.reading.set(key, reading);
+    return reading;
+  }
+
+  /** One store read, within policyTimeoutMs; failures become PolicyUnavailableException (logged once, here). */
+  private async read(policy: string, identity: AuthzIdentity, key: string | undefined): Promise<ReadonlySet<string>> {
     const generation = this.generation;
     const readAt = Date.now();
-    const grants = await this.store.grantsFor(policy, identity.subject, identity.roles);
-    if (!grants) throw new UnknownPolicyError(policy);
+    let grants: Awaited<ReturnType<PolicyStore['grantsFor']>>;
+    try {
+      grants = await this.deadline.race(this.store.grantsFor(policy, identity.subject, identity.roles), () => new Error(`the policy store gave no answer within ${this.timeoutMs} ms`));
+    } catch (error) {
+      this.logger.error(`the policy store failed for policy '${policy}', subject '${identity.subject}'`, (error as Error)?.stack ?? String(error));
+      throw new PolicyUnavailableException(policy);
+    }
+    if (!grants) {
+      this.logger.error(new UnknownPolicyError(policy).message);
+      throw new PolicyUnavailableException(policy);
+    }
     const granted = resolvePermissions(grants);
     if (key !== undefined && generation === this.generation && this.feedTrusted(readAt)) {
       // Believed for ttlMs from the read, not from now: a slow read does not stretch the bound.
       const ttlMs = readAt + this.ttlMs - Date.now();
-      if (ttlMs > 0) memory!.answers.set(key, granted, ttlMs);
+      if (ttlMs > 0) this.memory!.answers.set(key, granted, ttlMs);
     }
     return granted;
+  }
+
+  private customized(): boolean {
+    return this.hasPermission !== DefaultPolicyService.prototype.hasPermission || this.grantedPermissions !== DefaultPolicyService.prototype.grantedPermissions;
   }
 
   /**
@@ -94,6 +136,8 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
    */
   invalidate(change: PolicyChange = {}): void {
     this.generation++;
+    // A read under way may have started before the change: later callers must not join it.
+    this.reading.clear();
     const memory = this.memory;
     if (!memory) return;
     if (change.policy === undefined) return memory.answers.clear();

@@ -1,5 +1,14 @@
 import type { AuthzIdentity } from '../identity/identity';
 
+/** What comes with one question besides policy, identity and permission. */
+export interface DecisionOptions {
+  /**
+   * Fires when the asker stops waiting (the guard's `policyTimeoutMs`): stop the work, e.g. pass it to `fetch`, so
+   * that calls to a slow backend do not pile up.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Answers "given this policy, this identity and this permission: allowed?". The abstract class is its own
  * injection token: give your implementation to the module (`AuthzModule.forRoot({ ..., policyService: MyPolicyService })`,
@@ -8,13 +17,14 @@ import type { AuthzIdentity } from '../identity/identity';
  * providers only; use `forRootAsync({ imports, ... })` to give it other modules' providers.
  *
  * Implementations may throw when they cannot decide (database down, remote server unreachable): the guard
- * then answers 503 and never allows.
+ * then answers 503 and never allows. The guard passes an `AbortSignal` that fires at `policyTimeoutMs`.
  *
  * @example
  * \@Injectable()
  * export class RemotePolicyService extends PolicyService {
- *   async hasPermission(policy: string, identity: AuthzIdentity, permission: string) {
- *     const res = await fetch(`${base}/check`, { method: 'POST', body: JSON.stringify({ policy, subject: identity.subject, permission }) });
+ *   async hasPermission(policy: string, identity: AuthzIdentity, permission: string, options?: DecisionOptions) {
+ *     const body = JSON.stringify({ policy, subject: identity.subject, permission });
+ *     const res = await fetch(`${base}/check`, { method: 'POST', body, signal: options?.signal });
  *     if (!res.ok) throw new Error(`policy server answered ${res.status}`);
  *     return (await res.json()).allowed === true;
  *   }
@@ -22,7 +32,7 @@ import type { AuthzIdentity } from '../identity/identity';
  */
 export abstract class PolicyService {
   /** Whether `identity` holds `permission` in `policy`. */
-  abstract hasPermission(policy: string, identity: AuthzIdentity, permission: string): Promise<boolean>;
+  abstract hasPermission(policy: string, identity: AuthzIdentity, permission: string, options?: DecisionOptions): Promise<boolean>;
 
   /**
    * A decision this service can give right now without I/O (from its cache), or `undefined` when it must be asked
@@ -40,8 +50,8 @@ export abstract class PolicyService {
    * const held = await policies.permissionsOf('note', identity, ['CanReadConfidentialNotes', 'CanModerate']);
    * if (held.has('CanModerate')) { ... }
    */
-  async permissionsOf(policy: string, identity: AuthzIdentity, permissions: readonly string[]): Promise<ReadonlySet<string>> {
-    const answers = await Promise.all(permissions.map((permission) => this.hasPermission(policy, identity, permission)));
+  async permissionsOf(policy: string, identity: AuthzIdentity, permissions: readonly string[], options?: DecisionOptions): Promise<ReadonlySet<string>> {
+    const answers = await Promise.all(permissions.map((permission) => this.hasPermission(policy, identity, permission, options)));
     return new Set(permissions.filter((_, index) => answers[index] === true));
   }
 }
