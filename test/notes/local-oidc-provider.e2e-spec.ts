@@ -73,6 +73,18 @@ describe('Local OpenID provider (oidc-provider)', () => {
     expect((await verified(idp, response.access_token)).payload.scope).toBe('notes:read');
   });
 
+  it('should grant the admin API scope authz:admin only when asked for, with or without the notes scopes', async () => {
+    const admin = await userToken('carol', ['authz:admin']);
+    expect(admin.scope).toBe('authz:admin');
+    expect((await verified(idp, admin.access_token)).payload).toMatchObject({ sub: 'carol', scope: 'authz:admin', roles: ['notes-admin'] });
+    expect((await userToken('carol', ['notes:read', 'authz:admin'])).scope).toBe('notes:read authz:admin');
+    expect((await userToken('carol')).scope).toBe('notes:read notes:write');
+  });
+
+  it('should not give the notes-service client the scope authz:admin', async () => {
+    await expect(requestClientCredentialsToken(idp.issuer, idp.clientSecrets[SERVICE_CLIENT_ID], ['authz:admin'])).rejects.toMatchObject({ name: 'TokenRequestError', error: 'invalid_scope' });
+  });
+
   it.each([
     ['a scope the notes API does not have', () => userToken('alice', ['notes:admin']), 'invalid_scope'],
     ['a user who is not a demo user', () => userToken('mallory'), 'invalid_grant'],

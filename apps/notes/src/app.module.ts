@@ -1,33 +1,49 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthzGuard, AuthzModule, type AuthzModuleOptions } from 'nestjs-authz';
+import { AuthzAdminModule } from 'nestjs-authz/admin';
+import { openNotesPolicyStore } from './authz/notes-policy-store';
 import { DatabaseModule } from './database/database.module';
 import type { DatabaseSettings } from './database/open-database';
+import { SQL_DATABASE, type SqlDatabase } from './database/sql-database';
 import { HealthController } from './health/health.controller';
-import { NOTE_POLICY, notePolicy } from './notes/note.policy';
+import { NOTE_POLICY } from './notes/note.policy';
 import { NotesModule } from './notes/notes.module';
 
-/** What AppModule needs: who issues tokens, and which database. */
+/** Where the admin API of the policy store is mounted: `GET /authz/policies`, ... */
+export const ADMIN_PATH = 'authz';
+
+/** What AppModule needs: who issues tokens, which database, and who administers policies at first. */
 export interface AppModuleSettings {
   readonly authz: Pick<AuthzModuleOptions, 'issuer' | 'jwksUri' | 'audience' | 'audienceClaim' | 'claims' | 'requireAccessTokenType'>;
   readonly database: DatabaseSettings;
+  /** Subjects made administrators of policy `authz` on the very first start (AUTHZ_ADMIN_SUBJECTS). */
+  readonly adminSubjects?: readonly string[];
 }
 
 /**
- * The notes app: every route behind AuthzGuard (deny by default, `@Public()` opts out), the `note` policy as
- * the default PolicyService's data, and the notes feature on the SQL database.
+ * The notes app: every route behind AuthzGuard (deny by default, `@Public()` opts out), grants in the policy store
+ * on the app's own database (schema `authz`; a new store starts with the files in apps/notes/policies), the admin
+ * API of that store under `/authz`, and the notes feature on the SQL database.
  *
  * @example
- * const app = await NestFactory.create(AppModule.register({ authz: { issuer, audience: 'notes-api' }, database: { dataDir: '.data' } }));
+ * const app = await NestFactory.create(AppModule.register({ authz: { issuer, audience: 'notes-api' }, database: { dataDir: '.data' }, adminSubjects: ['carol'] }));
  */
 @Module({})
 export class AppModule {
   static register(settings: AppModuleSettings): DynamicModule {
+    // One module object, imported twice: one database, shared by the notes and the policy store.
+    const database = DatabaseModule.register(settings.database);
     return {
       module: AppModule,
       imports: [
-        AuthzModule.forRoot({ ...settings.authz, defaultPolicy: NOTE_POLICY, policies: { [NOTE_POLICY]: notePolicy } }),
-        DatabaseModule.register(settings.database),
+        database,
+        AuthzModule.forRootAsync({
+          imports: [database],
+          inject: [SQL_DATABASE],
+          useFactory: (db: SqlDatabase): AuthzModuleOptions => ({ ...settings.authz, defaultPolicy: NOTE_POLICY, policyStore: () => openNotesPolicyStore(db) }),
+        }),
+        AuthzAdminModule.register({ path: ADMIN_PATH, administrators: [...(settings.adminSubjects ?? [])] }),
         NotesModule,
       ],
       controllers: [HealthController],

@@ -2,9 +2,11 @@ import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
-import { AppModule } from './app.module';
+import { ADMIN_PATH, AppModule } from './app.module';
 import type { NotesSettings } from './config/notes-settings';
 import { configureNotesApp } from './configure-app';
+import { checkNotLocked } from './database/data-dir-lock';
+import { lockFileOf, pgliteDirIn } from './database/pglite-database';
 import { SQL_DATABASE, type SqlDatabase } from './database/sql-database';
 import { startLocalOidcProvider, type LocalOidcProvider } from './local-oidc/local-oidc-provider';
 import { stateFileIn } from './local-oidc/local-oidc-state';
@@ -17,6 +19,10 @@ export interface RunningNotes {
   /** Present when no OIDC_ISSUER was set. */
   readonly localProvider?: LocalOidcProvider;
   readonly database: string;
+  /** The admin API of the policy store. */
+  readonly adminUrl: string;
+  /** AUTHZ_ADMIN_SUBJECTS: made administrators if policy `authz` did not exist yet at start. */
+  readonly adminSubjects: readonly string[];
   readonly app: NestExpressApplication;
   close(): Promise<void>;
 }
@@ -29,6 +35,11 @@ export interface RunningNotes {
  * console.log(`API on ${notes.apiUrl}`);
  */
 export async function startNotes(settings: NotesSettings, options: { logger?: LoggerService | LogLevel[] | false } = {}): Promise<RunningNotes> {
+  if (!settings.databaseUrl) {
+    // Before the local provider, which records its address in DATA_DIR: a second app on a taken DATA_DIR changes nothing.
+    const pglite = pgliteDirIn(settings.dataDir);
+    await checkNotLocked(lockFileOf(pglite), pglite);
+  }
   const localProvider = settings.oidc.issuer
     ? undefined
     : await startLocalOidcProvider({ port: settings.localOidcPort, audience: settings.oidc.audience, stateFile: stateFileIn(settings.dataDir) });
@@ -45,6 +56,7 @@ export async function startNotes(settings: NotesSettings, options: { logger?: Lo
         requireAccessTokenType: localProvider !== undefined,
       },
       database: { databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, extraMigrations: settings.seedDemoNotes ? [DEMO_NOTES_SEED] : [] },
+      adminSubjects: settings.adminSubjects,
     });
     const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: options.logger, abortOnError: false });
     try {
@@ -55,11 +67,14 @@ export async function startNotes(settings: NotesSettings, options: { logger?: Lo
       throw error;
     }
     const { port } = app.getHttpServer().address() as AddressInfo;
+    const apiUrl = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
     return {
-      apiUrl: `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`,
+      apiUrl,
       issuer,
       localProvider,
       database: app.get<SqlDatabase>(SQL_DATABASE).description,
+      adminUrl: `${apiUrl}/${ADMIN_PATH}`,
+      adminSubjects: settings.adminSubjects,
       app,
       close: async () => {
         await app.close();

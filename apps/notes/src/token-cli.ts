@@ -8,8 +8,10 @@ export const TOKEN_USAGE = `Usage: npm run --silent token -- <user> [scope ...]
 Prints an access token from the local OpenID provider that \`npm start\` runs.
   <user>    one of ${DEMO_USER_NAMES.join(', ')}
   --client  a client-credentials token for the '${SERVICE_CLIENT_ID}' client instead
-  scope     notes:read, notes:write (default: both)
-Example: curl -H "Authorization: Bearer $(npm run --silent token -- susan)" http://127.0.0.1:3000/notes`;
+  scope     notes:read, notes:write (default: both), or authz:admin for the admin API under /authz
+            (never granted unless asked for; a user's token only, not --client)
+Examples: curl -H "Authorization: Bearer $(npm run --silent token -- susan)" http://127.0.0.1:3000/notes
+          curl -H "Authorization: Bearer $(npm run --silent token -- carol authz:admin)" http://127.0.0.1:3000/authz/policies`;
 
 export type TokenRequestArgs = { kind: 'user'; user: string; scopes: string[] } | { kind: 'client'; scopes: string[] };
 

@@ -16,6 +16,8 @@ export const AUDIENCE = 'notes-api';
 export interface NotesHarness {
   readonly app: INestApplication;
   readonly idp: LocalOidcProvider;
+  /** DATA_DIR: the embedded database (`<dataDir>/pglite`, notes and policy store) and the provider's state. */
+  readonly dataDir: string;
   /** supertest on the app. */
   http(): ReturnType<typeof request>;
   /** An access token for a demo user from the provider's token endpoint (all notes scopes unless named). */
@@ -26,8 +28,9 @@ export interface NotesHarness {
 }
 
 /**
- * Starts provider, database and app for one test file. `configure` sees the testing module builder before
- * compiling, e.g. to `overrideProvider(PolicyService)`.
+ * Starts provider, database and app for one test file, with carol as the first administrator (as `npm start` does
+ * with the local provider). `configure` sees the testing module builder before compiling, e.g. to
+ * `overrideProvider(PolicyService)`.
  */
 export async function startNotesHarness(configure?: (builder: TestingModuleBuilder) => void): Promise<NotesHarness> {
   const data = await freshDataDir();
@@ -35,7 +38,7 @@ export async function startNotesHarness(configure?: (builder: TestingModuleBuild
   let app: INestApplication | undefined;
   try {
     const builder = Test.createTestingModule({
-      imports: [AppModule.register({ authz: { issuer: idp.issuer, audience: AUDIENCE, requireAccessTokenType: true }, database: { dataDir: data.dataDir } })],
+      imports: [AppModule.register({ authz: { issuer: idp.issuer, audience: AUDIENCE, requireAccessTokenType: true }, database: { dataDir: data.dataDir }, adminSubjects: ['carol'] })],
     });
     configure?.(builder);
     const moduleRef = await builder.compile();
@@ -58,6 +61,7 @@ export async function startNotesHarness(configure?: (builder: TestingModuleBuild
   return {
     app: ready,
     idp,
+    dataDir: data.dataDir,
     http: () => request(ready.getHttpServer()),
     tokenFor: (user, scopes = []) => cached(`${user} ${scopes.join(' ')}`, () => requestDemoUserToken(idp.issuer, idp.clientSecrets[CLI_CLIENT_ID], user, scopes)),
     serviceToken: (scopes) => cached(`client ${scopes?.join(' ')}`, () => requestClientCredentialsToken(idp.issuer, idp.clientSecrets[SERVICE_CLIENT_ID], scopes)),

@@ -12,6 +12,7 @@ describe('settingsFromEnv', () => {
         dataDir: '/repo/.data',
         databaseUrl: undefined,
         seedDemoNotes: true,
+        adminSubjects: ['carol'],
       });
     });
   });
@@ -32,6 +33,7 @@ describe('settingsFromEnv', () => {
         claims: 'okta',
       });
       expect(settings.seedDemoNotes).toBe(false);
+      expect(settings.adminSubjects).toEqual([]);
     });
 
     it('should bind Cognito access tokens by client_id when OIDC_AUDIENCE_CLAIM says so', () => {
@@ -53,6 +55,28 @@ describe('settingsFromEnv', () => {
   it('should read DATA_DIR relative to the working directory, DATABASE_URL, HOST and SEED_DEMO_NOTES', () => {
     const settings = settingsFromEnv({ DATA_DIR: 'tmp/notes', DATABASE_URL: 'postgres://u:p@db:5432/notes', HOST: '0.0.0.0', SEED_DEMO_NOTES: 'false' }, '/srv');
     expect(settings).toMatchObject({ dataDir: '/srv/tmp/notes', databaseUrl: 'postgres://u:p@db:5432/notes', host: '0.0.0.0', seedDemoNotes: false });
+  });
+
+  describe('AUTHZ_ADMIN_SUBJECTS', () => {
+    it('should read subjects separated by commas, trimmed and without repeats, with or without the local provider', () => {
+      expect(settingsFromEnv({ AUTHZ_ADMIN_SUBJECTS: ' dave, erin ,dave' }).adminSubjects).toEqual(['dave', 'erin']);
+      expect(settingsFromEnv({ OIDC_ISSUER: 'https://login.example.com/', AUTHZ_ADMIN_SUBJECTS: 'auth0|5f7c8ec7c33c6c004bbafe82' }).adminSubjects).toEqual(['auth0|5f7c8ec7c33c6c004bbafe82']);
+    });
+
+    it('should default to carol with the local provider and to nobody with an external one, also when blank', () => {
+      expect(settingsFromEnv({ AUTHZ_ADMIN_SUBJECTS: ' ' }).adminSubjects).toEqual(['carol']);
+      expect(settingsFromEnv({ OIDC_ISSUER: 'https://login.example.com/', AUTHZ_ADMIN_SUBJECTS: '' }).adminSubjects).toEqual([]);
+    });
+
+    it.each([
+      ['carol,,dave', 'subject 2 ("") must not be empty'],
+      ['carol,', 'subject 2 ("") must not be empty'],
+      ['car*l', 'subject 1 ("car*l") must not contain \'*\''],
+      ['carol,\u0007bell', 'subject 2 ("\\u0007bell") must not contain control characters'],
+    ])('should refuse %j naming the subject and the rule', (value, problem) => {
+      expect(() => settingsFromEnv({ AUTHZ_ADMIN_SUBJECTS: value })).toThrow(NotesConfigurationError);
+      expect(() => settingsFromEnv({ AUTHZ_ADMIN_SUBJECTS: value })).toThrow(`AUTHZ_ADMIN_SUBJECTS is ${JSON.stringify(value)}: ${problem}`);
+    });
   });
 
   it('should treat blank variables as unset', () => {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ClaimPresets, type ClaimMapping, type ClaimPresetName } from 'nestjs-authz';
+import { ClaimPresets, nameProblem, type ClaimMapping, type ClaimPresetName } from 'nestjs-authz';
 
 /** Everything the notes app reads from its environment, checked once at start. */
 export interface NotesSettings {
@@ -23,7 +23,12 @@ export interface NotesSettings {
   readonly databaseUrl?: string;
   /** Insert a few demo notes into a new database. */
   readonly seedDemoNotes: boolean;
+  /** Subjects made administrators of policy `authz` (the admin API) on the very first start. */
+  readonly adminSubjects: readonly string[];
 }
+
+/** The demo administrator when the local provider runs (AUTHZ_ADMIN_SUBJECTS unset). */
+export const DEMO_ADMIN_SUBJECTS: readonly string[] = ['carol'];
 
 /** A setting the app cannot start with. The message names the variable and how to fix it. */
 export class NotesConfigurationError extends Error {
@@ -66,7 +71,21 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: strin
     dataDir: resolve(cwd, optional(env.DATA_DIR) ?? '.data'),
     databaseUrl,
     seedDemoNotes: flag(env.SEED_DEMO_NOTES, 'SEED_DEMO_NOTES', !issuer),
+    adminSubjects: subjectList(env.AUTHZ_ADMIN_SUBJECTS, 'AUTHZ_ADMIN_SUBJECTS', issuer ? [] : DEMO_ADMIN_SUBJECTS),
   };
+}
+
+function subjectList(value: string | undefined, name: string, fallback: readonly string[]): readonly string[] {
+  const text = optional(value);
+  if (text === undefined) return fallback;
+  const subjects = text.split(',').map((subject) => subject.trim());
+  subjects.forEach((subject, index) => {
+    const problem = nameProblem(subject, 'subject');
+    if (problem) {
+      throw new NotesConfigurationError(`${name} is ${JSON.stringify(value)}: subject ${index + 1} (${JSON.stringify(subject)}) ${problem}.`, 'give subjects (`sub` claims) separated by commas, e.g. carol,dave.');
+    }
+  });
+  return [...new Set(subjects)];
 }
 
 function claimMapping(env: NodeJS.ProcessEnv): ClaimPresetName | ClaimMapping {

@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { migrate, SCHEMA_MIGRATIONS, type Migration } from './migrations';
-import { PgliteDatabase } from './pglite-database';
+import { PgliteDatabase, pgliteDirIn } from './pglite-database';
 import { PostgresDatabase } from './postgres-database';
 import type { SqlDatabase } from './sql-database';
 
@@ -18,7 +17,7 @@ export interface DatabaseSettings {
 export async function openDatabase(settings: DatabaseSettings): Promise<SqlDatabase> {
   const db = settings.databaseUrl
     ? await PostgresDatabase.connect({ connectionString: settings.databaseUrl })
-    : await PgliteDatabase.open(join(settings.dataDir, 'pglite'));
+    : await PgliteDatabase.open(pgliteDirIn(settings.dataDir));
   try {
     await migrate(db, [...SCHEMA_MIGRATIONS, ...(settings.extraMigrations ?? [])]);
   } catch (error) {

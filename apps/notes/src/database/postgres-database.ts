@@ -1,78 +1,48 @@
-import { Logger } from '@nestjs/common';
-import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { PgDriver, type SqlDriver } from 'nestjs-authz';
+import type { PoolConfig } from 'pg';
 import type { SqlDatabase, SqlExecutor } from './sql-database';
 
 /**
- * A PostgreSQL server through a `pg` connection pool, used when `DATABASE_URL` is set.
+ * A PostgreSQL server, used when `DATABASE_URL` is set: the library's `PgDriver` (a `pg` pool) with `exec` for
+ * migrations. The policy store gets a pool of its own on the same database ({@link storeDriver}).
  *
  * @example
  * const db = await PostgresDatabase.connect({ connectionString: process.env.DATABASE_URL });
  */
 export class PostgresDatabase implements SqlDatabase {
-  private readonly logger = new Logger('PostgresDatabase');
-
   private constructor(
-    private readonly pool: Pool,
-    readonly description: string,
-  ) {
-    // An idle connection that breaks would otherwise crash the process; the pool replaces it on next use.
-    pool.on('error', (error) => this.logger.warn(`idle PostgreSQL connection failed: ${error.message}`));
-  }
+    private readonly driver: PgDriver,
+    private readonly config: PoolConfig,
+  ) {}
 
   /** Connects once to fail at start, not at the first request, when the server cannot be reached. */
   static async connect(config: PoolConfig): Promise<PostgresDatabase> {
-    const pool = new Pool({ connectionTimeoutMillis: 5_000, ...config });
-    try {
-      (await pool.connect()).release();
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return new PostgresDatabase(pool, `PostgreSQL at ${describe(config.connectionString)}`);
+    return new PostgresDatabase(await PgDriver.connect(config), config);
   }
 
-  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    return (await this.pool.query(sql, [...params])).rows as Row[];
+  get description(): string {
+    return this.driver.description;
   }
 
+  query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    return this.driver.query<Row>(sql, params);
+  }
+
+  // Without parameters `pg` uses the simple query protocol, which runs several statements.
   async exec(sql: string): Promise<void> {
-    await this.pool.query(sql);
+    await this.driver.query(sql);
   }
 
-  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(executorOf(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.driver.transaction((tx) => work({ query: (sql, params) => tx.query(sql, params), exec: async (sql) => void (await tx.query(sql)) }));
+  }
+
+  /** A new `PgDriver` on the same database, for the policy store (which closes it). */
+  storeDriver(): Promise<SqlDriver> {
+    return PgDriver.connect(this.config);
   }
 
   close(): Promise<void> {
-    return this.pool.end();
-  }
-}
-
-function executorOf(client: PoolClient): SqlExecutor {
-  return {
-    query: async <Row>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, [...params])).rows as Row[],
-    exec: async (sql: string) => void (await client.query(sql)),
-  };
-}
-
-/** host:port/database of a connection string, without user or password. */
-function describe(connectionString: string | undefined): string {
-  if (!connectionString) return 'the PG* environment settings';
-  try {
-    const url = new URL(connectionString);
-    return `${url.host}${url.pathname}`;
-  } catch {
-    return 'DATABASE_URL';
+    return this.driver.close();
   }
 }

@@ -1,3 +1,5 @@
+import type { SqlDriver } from 'nestjs-authz';
+
 /** Runs SQL: a database, or one transaction of it. Both backends speak the same PostgreSQL dialect. */
 export interface SqlExecutor {
   /** One statement with `$1`-style parameters; returns its rows. */
@@ -15,6 +17,11 @@ export interface SqlDatabase extends SqlExecutor {
   readonly description: string;
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * The library's driver on this same database, for the policy store, which closes it: on PGlite the same instance
+   * (one process), on a server a pool of its own.
+   */
+  storeDriver(): SqlDriver | Promise<SqlDriver>;
   close(): Promise<void>;
 }
 

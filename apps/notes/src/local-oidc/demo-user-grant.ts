@@ -1,5 +1,5 @@
 import { errors, type KoaContextWithOIDC, type Provider, type ResourceServerInfo } from 'oidc-provider';
-import { DEMO_USER_GRANT, DEMO_USER_NAMES, isDemoUser } from './demo-users';
+import { DEMO_USER_GRANT, DEMO_USER_NAMES, isDemoUser, NOTES_SCOPES } from './demo-users';
 
 /**
  * Registers the development-only {@link DEMO_USER_GRANT}: `username` (a demo user) and optional `scope` in,
@@ -26,11 +26,14 @@ export function registerDemoUserGrant(provider: Provider, resource: string, reso
   );
 }
 
-/** The requested scopes, or all the client and the API allow when none are requested; unknown ones are refused. */
+/**
+ * The requested scopes, or the notes scopes when none are requested (never `authz:admin` unasked); scopes the client
+ * or the API does not allow are refused.
+ */
 function grantedScopes(requested: string | undefined, clientScope: string | undefined, apiScope: string): string[] {
   const allowed = new Set(apiScope.split(' ').filter((scope) => !clientScope || clientScope.split(' ').includes(scope)));
   const asked = requested?.split(' ').filter(Boolean) ?? [];
-  if (asked.length === 0) return [...allowed];
+  if (asked.length === 0) return NOTES_SCOPES.filter((scope) => allowed.has(scope));
   const refused = asked.find((scope) => !allowed.has(scope));
   if (refused) throw new errors.InvalidScope(`requested scope is not allowed; the notes API has: ${[...allowed].join(' ')}`, refused);
   return [...new Set(asked)];

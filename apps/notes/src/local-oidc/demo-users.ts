@@ -1,6 +1,9 @@
+import { ADMIN_SCOPE } from 'nestjs-authz/admin';
+
 /**
- * The local provider's users. Their grants in the `note` policy live in notes/note.policy.ts, not here: the
- * provider only vouches for who they are, plus the identity roles an enterprise directory would assert.
+ * The local provider's users. Their grants in the `note` policy live in the policy store (a new store starts with
+ * apps/notes/policies/note.json), not here: the provider only vouches for who they are, plus the identity roles
+ * an enterprise directory would assert.
  */
 export const DEMO_USERS: Readonly<Record<string, { readonly roles?: readonly string[] }>> = {
   susan: {},
@@ -15,8 +18,14 @@ export function isDemoUser(name: string): boolean {
   return Object.hasOwn(DEMO_USERS, name);
 }
 
-/** Scopes of the notes API, all granted when a token request names none. */
+/** Scopes of the notes API, granted when a token request names none. */
 export const NOTES_SCOPES = ['notes:read', 'notes:write'] as const;
+
+/**
+ * Every scope the local provider issues for the API: the notes scopes, plus `authz:admin` (the admin API under
+ * `/authz`), which a demo user's token carries only when asked for: `npm run token -- carol authz:admin`.
+ */
+export const TOKEN_SCOPES: readonly string[] = [...NOTES_SCOPES, ADMIN_SCOPE];
 
 /** The command-line client `npm run token` uses (grant type {@link DEMO_USER_GRANT}). */
 export const CLI_CLIENT_ID = 'notes-cli';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errors, Provider, type ResourceServerInfo } from 'oidc-provider';
-import { CLI_CLIENT_ID, DEMO_USER_GRANT, DEMO_USERS, isDemoUser, NOTES_SCOPES, SERVICE_CLIENT_ID } from './demo-users';
+import { CLI_CLIENT_ID, DEMO_USER_GRANT, DEMO_USERS, isDemoUser, NOTES_SCOPES, SERVICE_CLIENT_ID, TOKEN_SCOPES } from './demo-users';
 import { registerDemoUserGrant } from './demo-user-grant';
 import { prepareState } from './local-oidc-state';
 
@@ -26,10 +26,11 @@ export interface LocalOidcProvider {
 
 /**
  * A development OpenID provider built on oidc-provider, listening on 127.0.0.1 only. It issues RS256 JWT
- * access tokens (`typ: at+jwt`, RFC 9068) for the notes API, with the requested scopes and, for demo users
- * that have one, a top-level `roles` claim. Two clients:
+ * access tokens (`typ: at+jwt`, RFC 9068) for the notes API, with the requested scopes (default `notes:read
+ * notes:write`; `authz:admin` only when asked for) and, for demo users that have one, a top-level `roles` claim.
+ * Two clients:
  * - `notes-cli`, with the development-only demo-user grant that `npm run token -- <user>` uses;
- * - `notes-service`, with the client-credentials grant (its tokens' subject is the client id).
+ * - `notes-service`, with the client-credentials grant (its tokens' subject is the client id), notes scopes only.
  * Never expose it beyond your machine: anyone holding the `notes-cli` secret can get any demo user's token.
  *
  * @example
@@ -58,7 +59,7 @@ function createProvider(issuer: string, options: LocalOidcOptions, signingKey: o
   const ttl = options.accessTokenTtl ?? 3600;
   const resource = resourceIndicator(options.audience);
   const notesApi: ResourceServerInfo = {
-    scope: NOTES_SCOPES.join(' '),
+    scope: TOKEN_SCOPES.join(' '),
     audience: options.audience,
     accessTokenFormat: 'jwt',
     accessTokenTTL: ttl,
@@ -69,10 +70,10 @@ function createProvider(issuer: string, options: LocalOidcOptions, signingKey: o
     // No browser sessions are used; the cookie keys only have to exist.
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     clients: [
-      { client_id: CLI_CLIENT_ID, client_secret: secrets[CLI_CLIENT_ID], grant_types: [DEMO_USER_GRANT], redirect_uris: [], response_types: [], scope: NOTES_SCOPES.join(' ') },
+      { client_id: CLI_CLIENT_ID, client_secret: secrets[CLI_CLIENT_ID], grant_types: [DEMO_USER_GRANT], redirect_uris: [], response_types: [], scope: TOKEN_SCOPES.join(' ') },
       { client_id: SERVICE_CLIENT_ID, client_secret: secrets[SERVICE_CLIENT_ID], grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: NOTES_SCOPES.join(' ') },
     ],
-    scopes: ['openid', ...NOTES_SCOPES],
+    scopes: ['openid', ...TOKEN_SCOPES],
     ttl: { AccessToken: ttl, ClientCredentials: ttl },
     features: {
       // No login pages: tokens come only from the two grants above.

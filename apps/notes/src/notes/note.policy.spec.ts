@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
-import { AuthzModule, PolicyService, type AuthzIdentity } from 'nestjs-authz';
+import { AuthzModule, policyFileText, PolicyService, readPolicyFiles, type AuthzIdentity, type PolicyFile } from 'nestjs-authz';
 import { TestTokenIssuer } from 'nestjs-authz/testing';
-import { NOTE_POLICY, NotePermission, notePolicy } from './note.policy';
+import { NOTES_POLICY_DIR } from '../authz/notes-policy-store';
+import { NOTE_POLICY, NotePermission } from './note.policy';
 
 const ALL = Object.values(NotePermission);
 const identity = (subject: string, roles: string[] = []): AuthzIdentity => ({
@@ -13,15 +16,23 @@ const identity = (subject: string, roles: string[] = []): AuthzIdentity => ({
   claims: { sub: subject, roles },
 });
 
-// The demo policy as the issue specifies it, through the library's default PolicyService.
+// The demo policy file (apps/notes/policies/note.json) as the issue specifies it, through the library's default PolicyService.
 describe('the note policy', () => {
   let policies: PolicyService;
+  let files: PolicyFile[];
 
   beforeAll(async () => {
+    files = await readPolicyFiles(NOTES_POLICY_DIR);
+    const note = files.find((file) => file.policy === NOTE_POLICY)!;
     const moduleRef = await Test.createTestingModule({
-      imports: [AuthzModule.forRoot(TestTokenIssuer.create({ audience: 'notes-api' }).moduleOptions({ defaultPolicy: NOTE_POLICY, policies: { [NOTE_POLICY]: notePolicy } }))],
+      imports: [AuthzModule.forRoot(TestTokenIssuer.create({ audience: 'notes-api' }).moduleOptions({ defaultPolicy: NOTE_POLICY, policies: { [NOTE_POLICY]: note.document } }))],
     }).compile();
     policies = moduleRef.get(PolicyService);
+  });
+
+  it('should be the one file in apps/notes/policies, written as `npm run policy -- export` writes it', async () => {
+    expect(files.map((file) => file.file)).toEqual([join(NOTES_POLICY_DIR, 'note.json')]);
+    expect(await readFile(files[0].file, 'utf8')).toBe(policyFileText(files[0].document));
   });
 
   it.each([
