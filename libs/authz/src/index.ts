@@ -46,11 +46,6 @@ export { InMemoryPolicyStore } from './store/in-memory-policy-store';
 export type { AuditEntry, AuditQuery, EditOptions, EditResult, EditState, EditTarget, PolicyEdit } from './store/policy-edit';
 export { PolicyNotFoundError, PolicyStoreError, RevisionConflictError, RoleInUseError, RoleNotFoundError } from './store/store-errors';
 
-// admin
-export { AuthzAdminModule } from './admin/authz-admin.module';
-export type { AuthzAdminOptions } from './admin/authz-admin.options';
-export { ADMIN_PERMISSION, ADMIN_POLICY, ADMIN_ROLE, ADMIN_SCOPE } from './admin/admin.constants';
-export type { AuditPageAnswer, ExplainAnswer, PolicyAnswer, PolicyListAnswer, PolicyWriteAnswer, SubjectGrantsAnswer } from './admin/admin-answers';
 
 // store: PostgreSQL and PGlite
 export { PostgresPolicyStore, type PostgresPolicyStoreOptions } from './store/postgres/postgres-policy-store';

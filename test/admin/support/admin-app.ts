@@ -3,7 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { ADMIN_SCOPE, AuthzAdminModule, AuthzGuard, AuthzModule, type AuthzAdminOptions, type PolicyDocuments, type PolicyStore } from 'nestjs-authz';
+import { AuthzGuard, AuthzModule, type PolicyDocuments, type PolicyStore } from 'nestjs-authz';
+import { ADMIN_SCOPE, AuthzAdminModule, type AuthzAdminOptions } from 'nestjs-authz/admin';
 import { TestTokenIssuer } from 'nestjs-authz/testing';
 import type { Adapter } from '../../support/app';
 
