@@ -11,7 +11,7 @@ export interface ChangeFeedTiming {
 
 /**
  * The one owner of the store's LISTEN connection. It turns notifications (ids and revision only) into changes,
- * reconnects with backoff when the connection is lost, and reports a full flush (`{}`) on every reconnect, since
+ * reconnects with backoff when the connection is lost, and reports a full flush (a change without a policy) on every reconnect, since
  * notifications sent while it was away are gone. A poll of the revision row catches what LISTEN missed without
  * noticing (a silently dead connection): a revision it has not heard of flushes everything.
  */
@@ -19,8 +19,13 @@ export class ChangeFeed {
   private readonly logger = new Logger('AuthzChangeFeed');
   private listening?: Listening;
   private downAt?: number;
-  /** Highest revision reported to the store's listeners: each change is reported once, in commit order. */
-  private reported = 0;
+  /** Highest revision heard on the listener or covered by a flush. */
+  private heard = 0;
+  /**
+   * This instance's own writes, reported right after their commit and before their NOTIFY came back. Kept apart
+   * from `heard`: another instance's earlier revision may still be on its way and must not be taken as seen.
+   */
+  private readonly early = new Set<number>();
   private closed = false;
   private retryTimer?: NodeJS.Timeout;
   private readonly pollTimer: NodeJS.Timeout;
@@ -48,12 +53,12 @@ export class ChangeFeed {
   }
 
   /**
-   * Reports a change unless a later or equal revision was reported already: a write of this instance is reported
-   * both right after its commit and by its own NOTIFY, and whichever comes first wins.
+   * Reports a write of this instance right after its commit; its own NOTIFY, when it arrives, is then not reported
+   * again. Each change reaches the listeners once.
    */
   report(change: PolicyChange & { readonly revision: number }): void {
-    if (change.revision <= this.reported) return;
-    this.reported = change.revision;
+    if (change.revision <= this.heard || this.early.has(change.revision)) return;
+    this.early.add(change.revision);
     this.emit(change);
   }
 
@@ -69,8 +74,9 @@ export class ChangeFeed {
     if (this.closed) return void (await listening.close());
     this.listening = listening;
     // Read after LISTEN holds: a change committed from now on is either notified or already in this revision.
-    const revision = await this.readRevision().catch(() => this.reported);
-    if (revision > this.reported) this.reported = revision;
+    const revision = await this.readRevision().catch(() => this.heard);
+    if (this.closed) return;
+    this.cover(revision);
     const wasDown = this.downAt !== undefined;
     this.downAt = undefined;
     if (wasDown) {
@@ -105,7 +111,16 @@ export class ChangeFeed {
       this.logger.warn('unreadable policy change notification; dropping every remembered decision');
       return this.emit({});
     }
-    this.report(change);
+    if (change.revision <= this.heard) return;
+    this.heard = change.revision;
+    if (this.early.delete(change.revision)) return;
+    this.emit(change);
+  }
+
+  /** Everything up to `revision` is accounted for (read after a (re)connect, or flushed by the poll). */
+  private cover(revision: number): void {
+    if (revision > this.heard) this.heard = revision;
+    for (const own of this.early) if (own <= this.heard) this.early.delete(own);
   }
 
   private async poll(): Promise<void> {
@@ -114,7 +129,10 @@ export class ChangeFeed {
     try {
       // A revision nobody reported: a notification was lost, so anything may have changed.
       const revision = await this.readRevision();
-      if (revision > this.reported) this.report({ revision });
+      if (revision > this.heard) {
+        this.cover(revision);
+        this.emit({ revision });
+      }
     } catch {
       // The database is unreachable: decisions fail with 503 on their own; the next poll tries again.
     } finally {
