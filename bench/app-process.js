@@ -2,19 +2,40 @@
 
 /**
  * One scenario app in its own process, so the app and the load generator never share an event loop.
- * Started by run.js with `BENCH_APP` (unguarded | stock | authz | bare), `BENCH_ADAPTER`, `BENCH_ISSUER`, `BENCH_JWKS_URI`;
+ * Started by run.js with `BENCH_APP` (unguarded | stock | authz | bare), `BENCH_ADAPTER`, `BENCH_ISSUER`, `BENCH_JWKS_URI`,
+ * and by store.js with `BENCH_STORE` (pglite | postgres: the authz app's `policyStore` is a PostgresPolicyStore,
+ * given as an async factory; `BENCH_PGLITE_DIR` or `BENCH_DATABASE_URL`, `BENCH_STORE_SCHEMA`, and
+ * `BENCH_STORE_SEED=1` to write scenario 3's policy when the store has none);
  * reports `{ ready, port, cacheCap }` over IPC, answers `{ type: 'memory' }` and `{ type: 'cpu' }`, and exits on `{ type: 'stop' }`
  * (a clean exit, so that `--cpu-prof` writes its profile).
  */
 
 const { NestFactory } = require('@nestjs/core');
 const { FastifyAdapter } = require('@nestjs/platform-fastify');
-const { appModule, AUTHZ_CONFIG } = require('./apps');
+const { appModule, AUTHZ_CONFIG, NOTE_POLICY } = require('./apps');
+
+/** The `policyStore` option for BENCH_STORE, and what to close after the app (the PGlite instance is ours). */
+function storeFromEnv() {
+  const backend = process.env.BENCH_STORE;
+  if (!backend) return undefined;
+  // Required here, not at the top: the other apps need neither PGlite nor pg.
+  const { openDriver, PostgresPolicyStore, seedIfAbsent } = require('./store-db');
+  const opened = [];
+  const factory = async () => {
+    const { driver, closeDatabase } = await openDriver({ backend, dataDir: process.env.BENCH_PGLITE_DIR, url: process.env.BENCH_DATABASE_URL });
+    opened.push(closeDatabase);
+    const store = await PostgresPolicyStore.open({ driver, schema: process.env.BENCH_STORE_SCHEMA });
+    if (process.env.BENCH_STORE_SEED === '1') await seedIfAbsent(store, NOTE_POLICY.note);
+    return store;
+  };
+  return { authzOptions: { policyStore: factory }, close: async () => Promise.all(opened.map((close) => close())) };
+}
 
 async function main() {
   const kind = process.env.BENCH_APP;
   const adapter = process.env.BENCH_ADAPTER;
-  const module = appModule(kind, { issuer: process.env.BENCH_ISSUER, jwksUri: process.env.BENCH_JWKS_URI });
+  const store = storeFromEnv();
+  const module = appModule(kind, { issuer: process.env.BENCH_ISSUER, jwksUri: process.env.BENCH_JWKS_URI, authzOptions: store?.authzOptions });
   const app = adapter === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), { logger: ['error'] }) : await NestFactory.create(module, { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const cacheCap = kind === 'authz' ? capOf(app.get(AUTHZ_CONFIG).verifiedTokenCache) : undefined;
@@ -24,6 +45,7 @@ async function main() {
     if (message.type === 'cpu') process.send({ type: 'cpu', usage: process.cpuUsage() });
     if (message.type === 'stop') {
       await app.close();
+      await store?.close();
       process.exit(0);
     }
   });

@@ -113,14 +113,18 @@ const NOTE_POLICY = {
   },
 };
 
-/** Scenarios 3-5: nestjs-authz as its README sets it up (APP_GUARD), defaults for every cache. */
+/**
+ * Scenarios 3-5: nestjs-authz as its README sets it up (APP_GUARD), defaults for every cache. The grants are
+ * NOTE_POLICY in memory, unless `authzOptions.policyStore` gives a store (bench/store.js: PostgresPolicyStore).
+ */
 function authzModule({ issuer, jwksUri, authzOptions = {} }) {
   const controller = notesController([], [Scopes('notes:read'), Permissions('CanRead')]);
+  const grants = authzOptions.policyStore === undefined ? { policies: NOTE_POLICY } : {};
   class AuthzBenchModule {}
   Reflect.decorate(
     [
       Module({
-        imports: [AuthzModule.forRoot({ issuer, audience: AUDIENCE, jwksUri, defaultPolicy: 'note', policies: NOTE_POLICY, ...authzOptions })],
+        imports: [AuthzModule.forRoot({ issuer, audience: AUDIENCE, jwksUri, defaultPolicy: 'note', ...grants, ...authzOptions })],
         controllers: [controller],
         providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],
       }),

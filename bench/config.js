@@ -2,7 +2,8 @@
 
 /**
  * Benchmark settings, read once from the environment so that one command (`npm run bench`) runs with sane
- * defaults (about four minutes on a 2-core machine) and a longer or narrower run is one variable away.
+ * defaults (about seven minutes on a 2-core machine, two and a half of them the PostgresPolicyStore parts) and a longer
+ * or narrower run is one variable away.
  */
 
 const AUDIENCE = 'notes-api';
@@ -41,8 +42,28 @@ function listFromEnv(name, fallback, allowed) {
   return items;
 }
 
-function readConfig() {
+/** Which parts run: `--only store` (or `--only http,micro`) on the command line, else BENCH_PARTS, else all. */
+const PARTS = ['http', 'micro', 'store'];
+
+function partsFrom(argv) {
+  const at = argv.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
+  if (at < 0) return listFromEnv('BENCH_PARTS', PARTS, PARTS);
+  const value = argv[at].includes('=') ? argv[at].slice('--only='.length) : argv[at + 1];
+  if (!value) throw new Error(`--only needs a list of parts: ${PARTS.join(', ')}`);
+  const saved = process.env.BENCH_PARTS;
+  process.env.BENCH_PARTS = value;
+  try {
+    return listFromEnv('BENCH_PARTS', PARTS, PARTS);
+  } finally {
+    if (saved === undefined) delete process.env.BENCH_PARTS;
+    else process.env.BENCH_PARTS = saved;
+  }
+}
+
+function readConfig(argv = process.argv.slice(2)) {
   return {
+    /** http = the six scenarios, micro = memory / cold path / PolicyService timing, store = the PostgresPolicyStore parts. */
+    parts: partsFrom(argv),
     rounds: intFromEnv('BENCH_ROUNDS', 3, 1),
     /** Seconds per scenario per round. */
     duration: intFromEnv('BENCH_DURATION', 4, 1),
@@ -63,7 +84,24 @@ function readConfig() {
     profileDir: process.env.BENCH_PROFILE_DIR || undefined,
     /** Where to write the raw results as JSON; unset = not written. */
     jsonOut: process.env.BENCH_JSON || undefined,
+
+    // The PostgresPolicyStore parts (bench/store.js).
+    /** A PostgreSQL server for the store parts (a fresh schema per run, dropped afterwards); unset = PGlite only. */
+    databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
+    /** hot = cached decisions over HTTP, scale = uncached decisions on a big store, propagation = revocations across 3 instances. */
+    storeParts: listFromEnv('BENCH_STORE_PARTS', ['hot', 'scale', 'propagation'], ['hot', 'scale', 'propagation']),
+    storeAdapters: listFromEnv('BENCH_STORE_ADAPTERS', ['fastify'], ['express', 'fastify']),
+    storeRounds: intFromEnv('BENCH_STORE_ROUNDS', 4, 1),
+    storeDuration: intFromEnv('BENCH_STORE_DURATION', 2, 1),
+    storeWarmup: intFromEnv('BENCH_STORE_WARMUP', 1, 0),
+    /** Subjects of the big policy, each with `storeGrantsPerSubject` grants (60% roles, 40% direct permissions). */
+    storeSubjects: intFromEnv('BENCH_STORE_SUBJECTS', 100_000, 1),
+    storeGrantsPerSubject: intFromEnv('BENCH_STORE_GRANTS', 10, 2),
+    /** Timed calls per figure of the scale part (grantsFor, hasPermission, 10 in flight). */
+    storeSamples: intFromEnv('BENCH_STORE_SAMPLES', 5_000, 100),
+    /** Revocations and grants in the propagation part. */
+    storeChanges: intFromEnv('BENCH_STORE_CHANGES', 200, 2),
   };
 }
 
-module.exports = { AUDIENCE, ROUTE, SCENARIOS, APP_OF_SCENARIO, readConfig };
+module.exports = { AUDIENCE, ROUTE, SCENARIOS, APP_OF_SCENARIO, PARTS, readConfig };

@@ -90,23 +90,27 @@ function adaptersOf(rows) {
 function formatReport({ rows, verdicts, memory, decision, coldPath, appRss, settings }) {
   const out = [];
   out.push(`Settings: ${settings}`);
-  out.push('');
-  out.push(
-    table(
-      ['adapter', '#', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'x unguarded', 'app CPU us/req', 'x unguarded (CPU)'],
-      rows.map((row) => [row.adapter, row.id, SCENARIOS[row.id], fixed(row.rps, 0), fixed(row.p50, 2), fixed(row.p99, 2), fixed(row.ratio, 2), fixed(row.cpuUs, 1), fixed(row.cpuRatio, 2)]),
-    ),
-  );
+  if (rows.length > 0) {
+    out.push('');
+    out.push(
+      table(
+        ['adapter', '#', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'x unguarded', 'app CPU us/req', 'x unguarded (CPU)'],
+        rows.map((row) => [row.adapter, row.id, SCENARIOS[row.id], fixed(row.rps, 0), fixed(row.p50, 2), fixed(row.p99, 2), fixed(row.ratio, 2), fixed(row.cpuUs, 1), fixed(row.cpuRatio, 2)]),
+      ),
+    );
+  }
   const wrong = rows.filter((row) => row.unexpected > 0);
   for (const row of wrong) out.push(`WARNING ${row.adapter} #${row.id}: ${row.unexpected} of ${row.requests} responses had an unexpected status or failed`);
-  out.push('');
-  out.push('Targets (median of per-round ratios; result on requests/s, the CPU column for comparison):');
-  out.push(
-    table(
-      ['adapter', '#', 'target', 'measured (req/s)', 'result', 'by app CPU/req'],
-      verdicts.map((v) => [v.adapter, v.id, v.label, fixed(v.value, 3), v.pass ? 'PASS' : 'MISS', `${fixed(v.cpuValue, 3)} ${v.cpuPass ? 'PASS' : 'MISS'}`]),
-    ),
-  );
+  if (verdicts.length > 0) {
+    out.push('');
+    out.push('Targets (median of per-round ratios; result on requests/s, the CPU column for comparison):');
+    out.push(
+      table(
+        ['adapter', '#', 'target', 'measured (req/s)', 'result', 'by app CPU/req'],
+        verdicts.map((v) => [v.adapter, v.id, v.label, fixed(v.value, 3), v.pass ? 'PASS' : 'MISS', `${fixed(v.cpuValue, 3)} ${v.cpuPass ? 'PASS' : 'MISS'}`]),
+      ),
+    );
+  }
   const floors = adaptersOf(rows)
     .map((adapter) => ({ adapter, full: rows.find((row) => row.adapter === adapter && row.id === 4), bare: rows.find((row) => row.adapter === adapter && row.id === 6) }))
     .filter(({ full, bare }) => full && bare);
@@ -149,4 +153,4 @@ function formatReport({ rows, verdicts, memory, decision, coldPath, appRss, sett
   return out.join('\n');
 }
 
-module.exports = { summarize, judgeTargets, formatReport, median };
+module.exports = { summarize, judgeTargets, formatReport, median, table, fixed };

@@ -4,79 +4,37 @@
  * `npm run bench`: builds the library (npm script), then on 127.0.0.1 starts a JWKS server and, one adapter at a
  * time, one process per app (unguarded, stock recipe, nestjs-authz, bare RS256 check); runs every scenario with
  * autocannon in alternating rounds; measures memory, the cold path and PolicyService decision time in a separate
- * process; and prints the table with the issue's targets. Exits 0 whatever the targets say (they are reported, not asserted); exits 1 only if the
- * benchmark itself cannot run. Settings: see bench/config.js and docs/benchmarks.md.
+ * process; then the PostgresPolicyStore parts (bench/store.js: PGlite, and PostgreSQL when BENCH_DATABASE_URL is set);
+ * and prints the tables with the issue's targets. Exits 0 whatever the targets say (they are reported, not asserted);
+ * exits 1 only if the benchmark itself cannot run. `--only store` (or `--only http,micro`, or BENCH_PARTS) runs a part
+ * alone. Settings: see bench/config.js and docs/benchmarks.md.
  */
 
-const { fork } = require('node:child_process');
 const { mkdirSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
-const path = require('node:path');
-const { APP_OF_SCENARIO, ROUTE, readConfig } = require('./config');
+const { APP_OF_SCENARIO, readConfig } = require('./config');
 const { startJwksServer } = require('./jwks-server');
-const { runLoad } = require('./load');
+const { forkChild, ask, killChildren, log, runRounds, sanityCheck, startApp, stopApp } = require('./harness');
 const { formatReport, judgeTargets, summarize } = require('./report');
+const { runStoreParts } = require('./store');
 const { accessClaims, makeSigningKey, signToken, withBadSignature } = require('./tokens');
-
-const log = (message) => process.stderr.write(`[bench] ${message}\n`);
-
-/** Every app process started, so that a failed run does not leave them serving (and holding the terminal). */
-const appProcesses = [];
-
-function startApp(kind, adapter, jwks, config) {
-  const execArgv = config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`, `--cpu-prof-name=${kind}-${adapter}-${process.pid}.cpuprofile`] : [];
-  const child = fork(path.join(__dirname, 'app-process.js'), [], {
-    env: { ...process.env, NODE_NO_WARNINGS: '1', BENCH_APP: kind, BENCH_ADAPTER: adapter, BENCH_ISSUER: jwks.issuer, BENCH_JWKS_URI: jwks.jwksUri },
-    execArgv,
-  });
-  appProcesses.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('message', (message) => resolve({ kind, adapter, child, port: message.port, cacheCap: message.cacheCap }));
-    child.once('exit', (code) => reject(new Error(`app ${kind}/${adapter} exited with code ${code} before it was ready`)));
-  });
-}
-
-function ask(app, type) {
-  return new Promise((resolve) => {
-    app.child.once('message', resolve);
-    app.child.send({ type });
-  });
-}
-
-function stopApp(app) {
-  return new Promise((resolve) => {
-    app.child.once('exit', resolve);
-    app.child.send({ type: 'stop' });
-  });
-}
 
 /** Runs bench/micro-process.js and parses the JSON line it prints. */
 function runMicro(config) {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'micro-process.js'), [], {
-      env: {
-        ...process.env,
-        NODE_NO_WARNINGS: '1',
+    const child = forkChild(
+      'micro-process.js',
+      {
         BENCH_MEMORY_TOKENS: String(config.memoryTokens),
         BENCH_DECISIONS: String(config.decisionIterations),
         BENCH_COLD_TOKENS: String(config.coldTokens),
       },
-      execArgv: ['--expose-gc'],
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    });
+      { execArgv: ['--expose-gc'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+    );
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(output)) : reject(new Error(`micro measurements exited with code ${code}`))));
   });
-}
-
-/** One request per scenario before any load: a benchmark of wrong answers would be worthless. */
-async function sanityCheck(scenario) {
-  const response = await fetch(`http://127.0.0.1:${scenario.app.port}${ROUTE}`, { headers: { authorization: `Bearer ${scenario.tokens[0]}` } });
-  await response.arrayBuffer();
-  if (response.status !== scenario.expectStatus) {
-    throw new Error(`${scenario.key} answered ${response.status} to its first request; expected ${scenario.expectStatus}`);
-  }
 }
 
 function mintTokens(key, issuer, poolSize) {
@@ -88,36 +46,8 @@ function mintTokens(key, issuer, poolSize) {
   return { same, pool, bad: pool.map(withBadSignature) };
 }
 
-/**
- * Warms up, then runs `config.rounds` rounds of one adapter's scenarios, rotating their order each round so that no
- * scenario always runs right after the same neighbour. Records every run in `runs`.
- */
-async function runRounds(adapter, scenarios, config, runs) {
-  // Besides requests/s, the app's own CPU time per request: the load generator shares the machine and can be the
-  // bottleneck (a fast unguarded Fastify route saturates it), and CPU per request shows what the guard costs anyway.
-  const load = async (scenario, duration) => {
-    const before = (await ask(scenario.app, 'cpu')).usage;
-    const result = await runLoad({ port: scenario.app.port, tokens: scenario.tokens, cursor: scenario.cursor, duration, connections: config.connections, expectStatus: scenario.expectStatus });
-    const after = (await ask(scenario.app, 'cpu')).usage;
-    return { ...result, cpuUs: (after.user - before.user + after.system - before.system) / result.requests };
-  };
-  if (config.warmup > 0) {
-    log(`${adapter}: warming up ${scenarios.length} scenarios, ${config.warmup} s each...`);
-    for (const scenario of scenarios) await load(scenario, config.warmup);
-  }
-  for (let round = 0; round < config.rounds; round++) {
-    const order = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length]);
-    log(`${adapter}: round ${round + 1}/${config.rounds}: ${order.length} scenarios x ${config.duration} s`);
-    for (const scenario of order) {
-      (runs[scenario.key] ??= [])[round] = await load(scenario, config.duration);
-    }
-  }
-}
-
-async function main() {
-  const config = readConfig();
-  const started = Date.now();
-  if (config.profileDir) mkdirSync(config.profileDir, { recursive: true });
+/** The six HTTP scenarios, one adapter at a time; returns what the report needs. */
+async function runHttpScenarios(config) {
   const key = makeSigningKey('bench-key-1');
   const jwks = await startJwksServer([key.jwk]);
 
@@ -153,26 +83,46 @@ async function main() {
     for (const app of apps) await stopApp(app);
   }
   await jwks.close();
+  return { runs, appRss, poolSize, cacheCap };
+}
+
+async function main() {
+  const config = readConfig();
+  const started = Date.now();
+  if (config.profileDir) mkdirSync(config.profileDir, { recursive: true });
+  log(`parts: ${config.parts.join(', ')} (choose with --only ${['http', 'micro', 'store'].join(',')} or BENCH_PARTS)`);
+
+  const http = config.parts.includes('http') ? await runHttpScenarios(config) : undefined;
 
   let micro = {};
-  if (config.memoryTokens > 0 || config.decisionIterations > 0 || config.coldTokens > 0) {
+  if (config.parts.includes('micro') && (config.memoryTokens > 0 || config.decisionIterations > 0 || config.coldTokens > 0)) {
     log(`in-process: PolicyService timing, the cold path, and ${config.memoryTokens.toLocaleString('en-US')} distinct tokens through the guard (about 90 s per million)...`);
     micro = await runMicro(config);
   }
 
+  const store = config.parts.includes('store') ? await runStoreParts(config) : undefined;
+
   const settings =
-    `${config.rounds} rounds x ${config.duration} s per scenario (+${config.warmup} s warm-up), ${config.connections} connections, ` +
-    `scenario 4 pool ${poolSize.toLocaleString('en-US')} tokens (cache cap ${cacheCap}), node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ` +
-    `load generator and apps on the same machine; took ${Math.round((Date.now() - started) / 1000)} s`;
-  const rows = summarize(runs, config.adapters);
-  const verdicts = judgeTargets(runs, config.adapters);
-  process.stdout.write(`${formatReport({ rows, verdicts, memory: micro.memory, decision: micro.decision, coldPath: micro.coldPath, appRss, settings })}\n`);
-  if (config.jsonOut) writeFileSync(config.jsonOut, JSON.stringify({ settings, config, poolSize, cacheCap, runs, rows, verdicts, appRss, micro }, null, 2));
+    (http ? `${config.rounds} rounds x ${config.duration} s per scenario (+${config.warmup} s warm-up), ${config.connections} connections, ` : '') +
+    (http ? `scenario 4 pool ${http.poolSize.toLocaleString('en-US')} tokens (cache cap ${http.cacheCap}), ` : '') +
+    `node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ` +
+    `load generator and apps on the same machine; parts ${config.parts.join(', ')}; took ${Math.round((Date.now() - started) / 1000)} s`;
+  const out = [];
+  if (http || micro.memory || micro.decision || micro.coldPath) {
+    const rows = http ? summarize(http.runs, config.adapters) : [];
+    const verdicts = http ? judgeTargets(http.runs, config.adapters) : [];
+    out.push(formatReport({ rows, verdicts, memory: micro.memory, decision: micro.decision, coldPath: micro.coldPath, appRss: http?.appRss ?? [], settings }));
+  } else {
+    out.push(`Settings: ${settings}`);
+  }
+  if (store) out.push('', store.text);
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (config.jsonOut) writeFileSync(config.jsonOut, JSON.stringify({ settings, config: { ...config, databaseUrl: config.databaseUrl ? '(set)' : undefined }, poolSize: http?.poolSize, cacheCap: http?.cacheCap, runs: http?.runs, rows: http ? summarize(http.runs, config.adapters) : undefined, verdicts: http ? judgeTargets(http.runs, config.adapters) : undefined, appRss: http?.appRss, micro, store: store?.results }, null, 2));
   if (config.profileDir) log(`CPU profiles written to ${config.profileDir} (summarize with: node bench/profile.js ${config.profileDir}/<file>.cpuprofile)`);
 }
 
 main().catch((error) => {
   console.error(`[bench] failed: ${error?.stack ?? error}`);
-  for (const child of appProcesses) child.kill();
+  killChildren();
   process.exit(1);
 });
