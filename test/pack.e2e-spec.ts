@@ -17,7 +17,9 @@ interface Answer {
 }
 
 interface AppReport {
-  resolved: { library: string; testing: string };
+  resolved: { library: string; testing: string; admin: string };
+  loadedByMain: string[];
+  adminModule: string;
   health: Answer;
   noToken: Answer;
   valid: Answer;
@@ -54,7 +56,15 @@ describe('the packed nestjs-authz', () => {
   describe('when the tarball is listed', () => {
     it('should contain the JS entry points and their type declarations', () => {
       expect(entries).toEqual(
-        expect.arrayContaining(['package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/testing/index.js', 'package/dist/testing/index.d.ts']),
+        expect.arrayContaining([
+          'package/package.json',
+          'package/dist/index.js',
+          'package/dist/index.d.ts',
+          'package/dist/testing/index.js',
+          'package/dist/testing/index.d.ts',
+          'package/dist/admin/index.js',
+          'package/dist/admin/index.d.ts',
+        ]),
       );
     });
 
@@ -78,6 +88,12 @@ describe('the packed nestjs-authz', () => {
       const installed = join(appDir, 'node_modules', 'nestjs-authz', 'dist') + sep;
       expect(report.resolved.library).toBe(`${installed}index.js`);
       expect(report.resolved.testing).toBe(join(installed, 'testing', 'index.js'));
+      expect(report.resolved.admin).toBe(join(installed, 'admin', 'index.js'));
+      expect(report.adminModule).toBe('function');
+    });
+
+    it('should load none of the optional peers (class-validator, pg, PGlite, yaml) through the main entry point', () => {
+      expect(report.loadedByMain).toEqual([]);
     });
 
     it('should answer 200 to a valid TestTokenIssuer token', () => {
