@@ -1,10 +1,12 @@
 import { Test } from '@nestjs/testing';
+import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { AuthzConfigurationError, AuthzModule, PolicyService } from 'nestjs-authz';
 import { ADAPTERS } from '../support/app';
 import { b64 } from '../support/signing';
 import { BadRequest, challenge, KEYS_UNAVAILABLE, Refusal } from './support/challenge';
 import { JwksServer } from '../support/jwks-server';
+import { TestClock } from './support/clock';
 import { getWithHeaders } from './support/raw-http';
 import { AUDIENCE, startSecurityApp, type SecurityApp } from './support/security-app';
 import { makeKey, TokenFactory, unsigned } from './support/tokens';
@@ -207,6 +209,28 @@ describe.each(ADAPTERS)('attack catalogue (%s)', (adapter) => {
   });
 
   it.each([
+    ['an aud list holding ours and a number', { aud: [AUDIENCE, 42] }, Refusal.audType],
+    ['an aud that is a number', { aud: 42 }, Refusal.audType],
+    ['an iss that is a list holding ours', { iss: ['<issuer>'] }, Refusal.issType],
+    ['a sub that is a number', { sub: 42 }, Refusal.subject],
+    ['a scope that is a number', { scope: 42 }, Refusal.scopeType],
+    ['an scp list holding an object', { scp: ['notes:read', { admin: true }] }, Refusal.scopeType],
+    ['a client_id that is a list', { client_id: ['notes-cli'] }, Refusal.clientIdType],
+    ['roles that are an object', { roles: { admin: true } }, Refusal.roleType],
+  ])('should refuse %s as invalid_token (wrong claim type, never ignored, never 500)', async (_case, claims, description) => {
+    const bent = JSON.parse(JSON.stringify(claims).replace('<issuer>', provider.issuer));
+    await expectInvalidToken(tokens.sign(bent), description);
+  });
+
+  it("should refuse to start with audienceClaim 'client_id' and an audience that is a URL, not a client id", async () => {
+    const error = await Test.createTestingModule({ imports: [AuthzModule.forRoot({ issuer: provider.issuer, audience: 'https://notes.example.com/api', audienceClaim: 'client_id' })] })
+      .compile()
+      .then(() => undefined, (reason: unknown) => reason);
+    expect(error).toBeInstanceOf(AuthzConfigurationError);
+    expect((error as Error).message).toContain('which is not a client id');
+  });
+
+  it.each([
     ['an empty string', ''],
     ['an empty list', []],
   ])('should refuse to start when audience is configured as %s', async (_case, audience) => {
@@ -354,8 +378,8 @@ describe.each(ADAPTERS)('attack catalogue: JWKS outage and hang (%s)', (adapter)
     try {
       const tokens = new TokenFactory(provider.issuer, rsaKey);
       const res = await request(sa.url).get('/unannotated').set('Authorization', `Bearer ${tokens.sign()}`).expect(503);
-      // Retry-After is the rest of the default 30 s cooldown, in whole seconds.
-      expect(res.headers['retry-after']).toBe('30');
+      // Retry-After is the first backoff step after a failed download (1 s), not the 30 s cooldown.
+      expect(res.headers['retry-after']).toBe('1');
       expect(res.headers['www-authenticate']).toBeUndefined();
       expect(res.body).toMatchObject({ statusCode: 503, message: KEYS_UNAVAILABLE });
     } finally {
@@ -409,5 +433,131 @@ describe.each(ADAPTERS)('attack catalogue: PolicyService throws (%s)', (adapter)
     expect(res.headers['retry-after']).toBe('5');
     expect(res.headers['www-authenticate']).toBeUndefined();
     expect(res.body).toMatchObject({ statusCode: 503, message: "Policy 'note' could not be evaluated; try again later" });
+  });
+});
+
+describe.each(ADAPTERS)('attack catalogue: a second spelling of a token (%s)', (adapter) => {
+  // 96-byte ES384 signatures and 384-byte RSA-3072 ones are 0 mod 4 in base64url: one appended character used to be
+  // dropped by the decoder, giving a second valid token. A 2048-bit RSA signature carries 4 unused low bits instead.
+  const es384 = makeKey('es384-1', 'ES384');
+  const rsa3072 = makeKey('rsa3072-1', 'RS256', { modulusLength: 3072 });
+  let provider: JwksServer;
+  let sa: SecurityApp;
+  let tokens: TokenFactory;
+
+  beforeAll(async () => {
+    provider = await new JwksServer().start();
+    provider.keys = [es384.jwk, rsa3072.jwk, rsaKey.jwk];
+    sa = await startSecurityApp(adapter, { authz: { issuer: provider.issuer, jwksUri: provider.jwksUri, algorithms: ['RS256', 'ES384'] } });
+    tokens = new TokenFactory(provider.issuer, es384);
+  });
+
+  afterAll(async () => {
+    await sa.close();
+    await provider.stop();
+  });
+
+  const send = (token: string) => request(sa.url).get('/unannotated').set('Authorization', `Bearer ${token}`);
+
+  it.each([
+    ['ES384', () => es384],
+    ['RS256 with a 3072-bit key', () => rsa3072],
+  ])('should refuse a %s token with one character appended (401 invalid_token)', async (_case, key) => {
+    const token = tokens.sign({}, {}, key());
+    await send(token).expect(200);
+    const res = await send(`${token}A`).expect(401);
+    expect(res.headers['www-authenticate']).toBe(challenge.invalidToken(Refusal.notCanonical));
+  });
+
+  it('should refuse an RS256 signature whose unused trailing bits are set', async () => {
+    const token = tokens.sign({}, {}, rsaKey);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = token.slice(0, -1) + alphabet[alphabet.indexOf(token.at(-1)!) + 1];
+    expect(Buffer.from(respelled.split('.')[2], 'base64url').equals(Buffer.from(token.split('.')[2], 'base64url'))).toBe(true);
+    const res = await send(respelled).expect(401);
+    expect(res.headers['www-authenticate']).toBe(challenge.invalidToken(Refusal.notCanonical));
+  });
+});
+
+describe.each(ADAPTERS)('attack catalogue: JWKS recovery and bounds (%s)', (adapter) => {
+  const newKey = makeKey('rsa-new');
+  let provider: JwksServer;
+
+  beforeEach(async () => {
+    provider = await new JwksServer().start();
+    provider.keys = [rsaKey.jwk];
+  });
+
+  afterEach(() => provider.stop());
+
+  it('should serve a real new kid within 2 s of the provider coming back after an outage and a kid flood, and 401 a random one', async () => {
+    const clock = new TestClock();
+    const sa = await startSecurityApp(adapter, { authz: { issuer: provider.issuer, jwksUri: provider.jwksUri }, clock });
+    try {
+      const tokens = new TokenFactory(provider.issuer, rsaKey, clock.now);
+      const send = (token: string) => request(sa.url).get('/unannotated').set('Authorization', `Bearer ${token}`);
+      await send(tokens.sign()).expect(200);
+      provider.jwksMode = 'unavailable';
+      clock.advance(30_000);
+      const before = provider.jwksRequests;
+      const flood = await Promise.all(Array.from({ length: 30 }, (_, i) => send(tokens.sign({}, { kid: `random-${i}` }))));
+      expect(flood.map((res) => res.status)).toEqual(Array(30).fill(503));
+      expect(flood[0].headers['retry-after']).toBe('1');
+      await send(tokens.sign()).expect(200);
+      expect(provider.jwksRequests - before).toBe(1);
+
+      provider.jwksMode = 'ok';
+      provider.keys = [rsaKey.jwk, newKey.jwk];
+      clock.advance(1_000);
+      await send(tokens.sign({}, {}, newKey)).expect(200);
+      const res = await send(tokens.sign({}, { kid: 'random-after' })).expect(401);
+      expect(res.headers['www-authenticate']).toBe(challenge.invalidToken(Refusal.noKey));
+      expect(provider.jwksRequests - before).toBe(2);
+    } finally {
+      await sa.close();
+    }
+  });
+
+  it.each([
+    ['over 512 KiB', 'huge'],
+    ['that drips forever', 'drip'],
+  ] as const)('should answer 503 within jwksTimeoutMs for a JWKS %s', async (_case, mode) => {
+    provider.jwksMode = mode;
+    const jwksTimeoutMs = 300;
+    const sa = await startSecurityApp(adapter, { authz: { issuer: provider.issuer, jwksUri: provider.jwksUri, jwksTimeoutMs } });
+    try {
+      const started = performance.now();
+      const res = await request(sa.url).get('/unannotated').set('Authorization', `Bearer ${new TokenFactory(provider.issuer, rsaKey).sign()}`);
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBeDefined();
+      expect(performance.now() - started).toBeLessThan(jwksTimeoutMs + 1_500);
+    } finally {
+      await sa.close();
+    }
+  });
+});
+
+describe.each(ADAPTERS)('attack catalogue: query-string token caching (%s)', (adapter) => {
+  let provider: JwksServer;
+  let sa: SecurityApp;
+  let tokens: TokenFactory;
+
+  beforeAll(async () => {
+    provider = await new JwksServer().start();
+    provider.keys = [rsaKey.jwk];
+    sa = await startSecurityApp(adapter, { authz: { issuer: provider.issuer, jwksUri: provider.jwksUri, allowQueryToken: true } });
+    tokens = new TokenFactory(provider.issuer, rsaKey);
+  });
+
+  afterAll(async () => {
+    await sa.close();
+    await provider.stop();
+  });
+
+  it('should send Cache-Control: no-store with answers to ?access_token= requests, accepted or refused', async () => {
+    const ok = await request(sa.url).get(`/unannotated?access_token=${tokens.sign()}`).expect(200);
+    expect(ok.headers['cache-control']).toBe('no-store');
+    const refused = await request(sa.url).get(`/unannotated?access_token=${tokens.sign({ aud: 'other-api' })}`).expect(401);
+    expect(refused.headers['cache-control']).toBe('no-store');
   });
 });

@@ -161,6 +161,99 @@ describe.each(ADAPTERS)('JWKS (%s)', (adapter) => {
     });
   });
 
+  describe('recovery after an outage (backoff)', () => {
+    const clock = new TestClock();
+    // The default cooldown: without the backoff, recovery would wait 30 s after the last failed attempt.
+    const ctx = useSecurityApp(adapter, [key1], { jwksTimeoutMs: 1_000 }, { clock });
+
+    it('should answer a flood with 503s and one download per backoff step, and serve a new real kid within 2 s of the provider coming back', async () => {
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+      ctx.provider.jwksMode = 'unavailable';
+      clock.advance(30_000);
+      const flood = (tag: string) => Promise.all(Array.from({ length: 20 }, (_, i) => ctx.withToken(ctx.tokens.sign({}, { kid: `flood-${tag}-${i}` }))));
+
+      let downloads = ctx.provider.jwksRequests;
+      // Down: every unknown kid gets 503 with Retry-After, known keys keep working, one download for the whole flood.
+      for (const res of await flood('a')) {
+        expect(res.status).toBe(503);
+        expect(res.headers['retry-after']).toBe('1');
+      }
+      expect(ctx.provider.jwksRequests).toBe(downloads + 1);
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+      for (const res of await flood('b')) expect(res.status).toBe(503);
+      expect(ctx.provider.jwksRequests).toBe(downloads + 1);
+
+      // One backoff step (1 s) later: one more attempt, failing; the next step is 2 s.
+      clock.advance(1_000);
+      for (const res of await flood('c')) {
+        expect(res.status).toBe(503);
+        expect(res.headers['retry-after']).toBe('2');
+      }
+      expect(ctx.provider.jwksRequests).toBe(downloads + 2);
+      clock.advance(1_000);
+      for (const res of await flood('d')) expect(res.status).toBe(503);
+      expect(ctx.provider.jwksRequests).toBe(downloads + 2);
+
+      // The provider is back, with a key rotated in during the outage: found within 2 s, one download.
+      ctx.provider.jwksMode = 'ok';
+      ctx.provider.keys = [key1.jwk, key2.jwk];
+      clock.advance(1_000);
+      await ctx.withToken(ctx.tokens.sign({}, {}, key2)).expect(200);
+      expect(ctx.provider.jwksRequests).toBe(downloads + 3);
+      downloads = ctx.provider.jwksRequests;
+      // And a random kid is an invalid token again (401), with the full cooldown before the next download.
+      for (const res of await flood('e')) expect(res.headers['www-authenticate']).toBe(challenge.invalidToken(Refusal.noKey));
+      clock.advance(5_000);
+      for (const res of await flood('f')) expect(res.status).toBe(401);
+      expect(ctx.provider.jwksRequests).toBe(downloads);
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+    });
+  });
+
+  describe('bounded downloads', () => {
+    const jwksTimeoutMs = 300;
+    const ctx = useSecurityApp(adapter, [key1], { jwksUri: undefined, jwksTimeoutMs, jwksCooldownMs: 0 });
+
+    afterEach(() => {
+      ctx.provider.jwksMode = 'ok';
+      ctx.provider.discoveryMode = 'ok';
+      ctx.provider.discoveredJwksUri = undefined;
+    });
+
+    it.each([
+      ['a JWKS that drips forever', 'jwksMode', 'drip'],
+      ['a discovery document that drips forever', 'discoveryMode', 'drip'],
+      ['a JWKS over 512 KiB', 'jwksMode', 'huge'],
+      ['a discovery document over 512 KiB', 'discoveryMode', 'huge'],
+    ] as const)('should answer 503 with Retry-After, within jwksTimeoutMs, for a key only %s could give', async (_case, endpoint, mode) => {
+      ctx.provider[endpoint] = mode;
+      const started = performance.now();
+      const res = await ctx.withToken(ctx.tokens.sign({}, {}, key2));
+      expect(res.status).toBe(503);
+      expect(res.body.message).toBe(KEYS_UNAVAILABLE);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(performance.now() - started).toBeLessThan(jwksTimeoutMs + 1_500);
+    });
+
+    it('should keep serving known keys while the JWKS is oversized, and rediscover a moved jwks_uri on the next attempt', async () => {
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+      ctx.provider.jwksMode = 'huge';
+      await ctx.sa.keySet.refresh();
+      await ctx.withToken(ctx.tokens.sign()).expect(200);
+      const moved = await new JwksServer().start();
+      try {
+        moved.keys = [key1.jwk, key2.jwk];
+        ctx.provider.discoveredJwksUri = moved.jwksUri;
+        const discoveries = ctx.provider.discoveryRequests;
+        await ctx.withToken(ctx.tokens.sign({}, {}, key2)).expect(200);
+        expect(ctx.provider.discoveryRequests).toBe(discoveries + 1);
+        expect(moved.jwksRequests).toBe(1);
+      } finally {
+        await moved.stop();
+      }
+    });
+  });
+
   describe('key removal', () => {
     const clock = new TestClock();
     const jwksMaxAgeMs = 5_000;

@@ -1,10 +1,11 @@
+import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { ADAPTERS } from '../support/app';
 import { b64 } from '../support/signing';
 import { BadRequest, challenge, Refusal } from './support/challenge';
 import { getWithHeaders } from './support/raw-http';
 import { AUDIENCE } from './support/security-app';
-import { makeKey, unsigned } from './support/tokens';
+import { makeKey, unsigned, type TestKey } from './support/tokens';
 import { useSecurityApp } from './support/use-app';
 
 /**
@@ -15,6 +16,29 @@ const rsaKey = makeKey('rsa-1');
 const rsaNoAlg = makeKey('rsa-no-alg', 'RS256', { withAlg: false });
 const p256NoAlg = makeKey('p256-no-alg', 'ES256', { withAlg: false });
 const p384 = makeKey('p384', 'ES384');
+
+/** A key whose pair is generated here (the shared helper has no P-521, Ed448 or RSA-3072 with an alg of its own). */
+function keyOf(kid: string, alg: string, pair: { privateKey: TestKey['privateKey']; publicKey: TestKey['publicKey'] }): TestKey {
+  return { kid, alg, ...pair, jwk: { ...pair.publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg } };
+}
+// Signature lengths 0 mod 4 in base64url (ES384 128, ES512 176, Ed448 152, RSA-3072 512 characters): there one
+// appended character used to give a second valid token. RS256-2048 (342) and Ed25519 (86) carry unused low bits.
+const spellingKeys = [
+  keyOf('es384', 'ES384', generateKeyPairSync('ec', { namedCurve: 'P-384' })),
+  keyOf('es512', 'ES512', generateKeyPairSync('ec', { namedCurve: 'P-521' })),
+  keyOf('ed448', 'EdDSA', generateKeyPairSync('ed448')),
+  keyOf('rsa-3072', 'RS256', generateKeyPairSync('rsa', { modulusLength: 3072 })),
+  keyOf('rsa-2048', 'RS256', generateKeyPairSync('rsa', { modulusLength: 2048 })),
+  keyOf('ed25519', 'EdDSA', generateKeyPairSync('ed25519')),
+];
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Another spelling of the same bytes: a dangling character, or an unused low bit of the last character set. */
+function respell(segment: string): string {
+  const respelled = segment.length % 4 === 0 ? `${segment}A` : segment.slice(0, -1) + ALPHABET[ALPHABET.indexOf(segment.at(-1)!) + 1];
+  expect(Buffer.from(respelled, 'base64url').equals(Buffer.from(segment, 'base64url'))).toBe(true);
+  return respelled;
+}
 
 describe.each(ADAPTERS)('token rules (%s)', (adapter) => {
   describe('with the defaults (RS256 only, typ not required)', () => {
@@ -146,14 +170,54 @@ describe.each(ADAPTERS)('token rules (%s)', (adapter) => {
         ['an empty list', []],
         ['a list without ours', ['other-api', 'notes-cli']],
         ['ours in another case', AUDIENCE.toUpperCase()],
-        ['a list holding ours inside a list', [[AUDIENCE]]],
-        ['an object', { aud: AUDIENCE }],
       ])('should refuse an aud that is %s', async (_case, aud) => {
         await ctx.expectInvalidToken(ctx.tokens.sign({ aud }), Refusal.audience);
       });
 
-      it('should accept an aud list that holds ours among other values', async () => {
-        await ctx.withToken(ctx.tokens.sign({ aud: [42, 'other-api', AUDIENCE] })).expect(200);
+      it.each([
+        ['a list holding ours inside a list', [[AUDIENCE]]],
+        ['an object', { aud: AUDIENCE }],
+        ['a list holding ours and a number', [AUDIENCE, 42]],
+        ['a list holding a number and ours', [42, 'other-api', AUDIENCE]],
+        ['a list holding ours and null', [AUDIENCE, null]],
+        ['a number', 42],
+        ['null', null],
+        ['true', true],
+      ])('should refuse an aud of the wrong type, %s, as invalid_token', async (_case, aud) => {
+        await ctx.expectInvalidToken(ctx.tokens.sign({ aud }), Refusal.audType);
+      });
+
+      it('should accept an aud list of strings that holds ours among others', async () => {
+        await ctx.withToken(ctx.tokens.sign({ aud: ['other-api', AUDIENCE] })).expect(200);
+      });
+
+      it.each([
+        ['a number', () => 42],
+        ['a list holding ours', (issuer: string) => [issuer]],
+        ['an object', (issuer: string) => ({ iss: issuer })],
+        ['null', () => null],
+      ])('should refuse an iss of the wrong type, %s, as invalid_token', async (_case, iss) => {
+        await ctx.expectInvalidToken(ctx.tokens.sign({ iss: iss(ctx.tokens.issuer) }), Refusal.issType);
+      });
+
+      it.each([
+        ['scope a number', { scope: 42 }, Refusal.scopeType],
+        ['scope an object', { scope: { read: true } }, Refusal.scopeType],
+        ['scope null', { scope: null }, Refusal.scopeType],
+        ['scope a list holding a number', { scope: ['notes:read', 7] }, Refusal.scopeType],
+        ['scp a string list holding an object', { scp: ['notes:read', {}] }, Refusal.scopeType],
+        ['scp a boolean', { scp: true }, Refusal.scopeType],
+        ['client_id a number', { client_id: 42 }, Refusal.clientIdType],
+        ['client_id a list', { client_id: ['notes-cli'] }, Refusal.clientIdType],
+        ['azp an object', { azp: { id: 'notes-cli' } }, Refusal.clientIdType],
+        ['roles a number', { roles: 1 }, Refusal.roleType],
+        ['roles a list holding an object', { roles: ['reader', { admin: true }] }, Refusal.roleType],
+      ])('should refuse %s as invalid_token, never ignore it', async (_case, claims, description) => {
+        await ctx.expectInvalidToken(ctx.tokens.sign(claims), description);
+      });
+
+      it('should accept scope as a list and scp as a string (both spellings providers use)', async () => {
+        await ctx.withToken(ctx.tokens.sign({ scope: ['notes:read'], scp: 'notes:read', roles: 'reader' })).expect(200);
       });
     });
 
@@ -319,6 +383,34 @@ describe.each(ADAPTERS)('token rules (%s)', (adapter) => {
     });
   });
 
+  describe('one accepted spelling per token (canonical base64url)', () => {
+    const ctx = useSecurityApp(adapter, spellingKeys, { algorithms: ['RS256', 'ES384', 'ES512', 'EdDSA'] });
+
+    describe.each(spellingKeys.map((key) => [key.kid, key] as const))('signed with %s', (_kid, key) => {
+      it('should accept the token as issued (control)', async () => {
+        await ctx.withToken(ctx.tokens.sign({}, {}, key)).expect(200);
+      });
+
+      it('should refuse the same bytes spelled another way in the signature (appended character or unused bits)', async () => {
+        const [h, p, sig] = ctx.tokens.sign({}, {}, key).split('.');
+        await ctx.expectInvalidToken(`${h}.${p}.${respell(sig)}`, Refusal.notCanonical);
+      });
+
+      it('should refuse the token with one character appended', async () => {
+        const token = ctx.tokens.sign({}, {}, key);
+        // Length 0 mod 4 becomes 1 mod 4 (the decoder would drop the character); 2 mod 4 becomes other bytes.
+        const expected = token.split('.')[2].length % 4 === 2 ? Refusal.signature : Refusal.notCanonical;
+        await ctx.expectInvalidToken(`${token}A`, expected);
+      });
+
+      it('should refuse another spelling of the header or the payload', async () => {
+        const [h, p, sig] = ctx.tokens.sign({}, {}, key).split('.');
+        await ctx.expectInvalidToken(`${respell(h)}.${p}.${sig}`, Refusal.notCanonical);
+        await ctx.expectInvalidToken(`${h}.${respell(p)}.${sig}`, Refusal.notCanonical);
+      });
+    });
+  });
+
   describe('with allowQueryToken', () => {
     const ctx = useSecurityApp(adapter, [rsaKey], { allowQueryToken: true });
     const get = (query: string) => request(ctx.sa.url).get(`/unannotated?${query}`);
@@ -346,6 +438,38 @@ describe.each(ADAPTERS)('token rules (%s)', (adapter) => {
     it('should answer 401 with a bare challenge for an empty query token', async () => {
       const res = await get('access_token=').expect(401);
       expect(res.headers['www-authenticate']).toBe(challenge.missingCredentials);
+    });
+
+    describe('Cache-Control: no-store on every answer to a request with ?access_token= (RFC 6750 §2.3)', () => {
+      it('should send it with a 200', async () => {
+        const res = await get(`access_token=${ctx.tokens.sign()}`).expect(200);
+        expect(res.headers['cache-control']).toBe('no-store');
+      });
+
+      it('should send it with a 200 answered from a remembered verification', async () => {
+        const token = ctx.tokens.sign();
+        await get(`access_token=${token}`).expect(200);
+        const res = await get(`access_token=${token}`).expect(200);
+        expect(res.headers['cache-control']).toBe('no-store');
+      });
+
+      it.each([
+        ['an invalid token (401)', () => `access_token=${ctx.tokens.sign({ aud: 'other-api' })}`, 401, undefined],
+        ['a token in the header too (400)', () => `access_token=${ctx.tokens.sign()}`, 400, () => `Bearer ${ctx.tokens.sign()}`],
+        ['two query tokens (400)', () => `access_token=a&access_token=b`, 400, undefined],
+        ['an empty query token (401)', () => 'access_token=', 401, undefined],
+        ['a missing scope (403)', () => `access_token=${ctx.tokens.sign()}`, 403, undefined],
+      ])('should send it with the refusal of %s', async (_case, query, status, authorization) => {
+        let call = request(ctx.sa.url).get(`${status === 403 ? '/admin' : '/unannotated'}?${query()}`);
+        if (authorization) call = call.set('Authorization', authorization());
+        const res = await call.expect(status);
+        expect(res.headers['cache-control']).toBe('no-store');
+      });
+
+      it('should not add it to a request authenticated by its Authorization header', async () => {
+        const res = await request(ctx.sa.url).get('/unannotated?x=1').set('Authorization', `Bearer ${ctx.tokens.sign()}`).expect(200);
+        expect(res.headers['cache-control']).not.toBe('no-store');
+      });
     });
   });
 });

@@ -71,6 +71,25 @@ describe('resolveAuthzConfig', () => {
       expect(resolveAuthzConfig({ ...valid, clockTolerance: 300 }).clockTolerance).toBe(300);
     });
 
+    it.each([
+      ['a Cognito app client id', '1h57kf5cpq17m0eml12EXAMPLE'],
+      ['an Okta client id', '0oa1a2b3c4d5e6f7g8h9'],
+      ['an Entra application id', '6731de76-14a6-49ae-97bc-6eba6914391e'],
+      ['a readable client name', 'notes-cli'],
+    ])("should accept audienceClaim 'client_id' with %s as audience", (_case, audience) => {
+      expect(resolveAuthzConfig({ ...valid, audience, audienceClaim: 'client_id' }).audiences).toEqual([audience]);
+    });
+
+    it("should still accept URL audiences with audienceClaim 'aud'", () => {
+      expect(resolveAuthzConfig({ ...valid, audience: 'https://api.example.com', audienceClaim: 'aud' }).audiences).toEqual(['https://api.example.com']);
+    });
+
+    it("should tell how to fix a URL audience with audienceClaim 'client_id'", () => {
+      const error = configErrorOf({ ...valid, audience: 'https://api.example.com', audienceClaim: 'client_id' });
+      expect(error.message).toContain('list your app client ids');
+      expect(error.message).toContain('drop `audienceClaim`');
+    });
+
     it('should turn the caches off with false', () => {
       const config = resolveAuthzConfig({ ...valid, decisionCache: false, verifiedTokenCache: false });
       expect(config.decisionCache).toBe(false);
@@ -101,6 +120,10 @@ describe('resolveAuthzConfig', () => {
     ['a clockTolerance that is not a number', { ...valid, clockTolerance: '30' }, /`clockTolerance`/],
     ['a clockTolerance of NaN', { ...valid, clockTolerance: Number.NaN }, /`clockTolerance`/],
     ['an unknown audienceClaim', { ...valid, audienceClaim: 'azp' }, /`audienceClaim` is "azp"/],
+    ["audienceClaim 'client_id' with a URL audience", { ...valid, audience: 'https://api.example.com', audienceClaim: 'client_id' }, /`audience` contains "https:\/\/api.example.com", which is not a client id, while `audienceClaim` is 'client_id'/],
+    ["audienceClaim 'client_id' with a URN audience", { ...valid, audience: ['app-client', 'urn:example:notes'], audienceClaim: 'client_id' }, /contains "urn:example:notes", which is not a client id/],
+    ["audienceClaim 'client_id' with a path-like audience", { ...valid, audience: 'api.example.com/notes', audienceClaim: 'client_id' }, /which is not a client id/],
+    ["audienceClaim 'client_id' with whitespace in an audience", { ...valid, audience: 'notes api', audienceClaim: 'client_id' }, /which is not a client id/],
     ['an unknown claim preset', { ...valid, claims: 'keycloack' }, /`claims` names unknown preset "keycloack"/],
     ['a claim mapping with an empty path', { ...valid, claims: { roles: [[]] } }, /`claims.roles` has an empty claim path/],
     ['a claim mapping that is not a list', { ...valid, claims: { scopes: 'scope' } }, /`claims.scopes` must be a list/],

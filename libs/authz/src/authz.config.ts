@@ -39,6 +39,8 @@ export function resolveAuthzConfig(options: AuthzModuleOptions | undefined): Aut
   }
   const issuer = requireNonEmptyString(options.issuer, 'issuer', "set it to your provider's issuer URL exactly as it appears in the tokens' `iss` claim.");
   const audiences = resolveAudiences(options.audience);
+  const audienceClaim = resolveAudienceClaim(options.audienceClaim);
+  if (audienceClaim === 'client_id') checkClientIdAudiences(audiences);
   if (options.jwks && options.jwksUri) {
     throw new AuthzConfigurationError('`jwks` and `jwksUri` are both set.', 'give a fixed key set (`jwks`) or a URL to fetch it from (`jwksUri`), not both.');
   }
@@ -61,7 +63,7 @@ export function resolveAuthzConfig(options: AuthzModuleOptions | undefined): Aut
   return deepFreeze({
     issuer,
     audiences,
-    audienceClaim: resolveAudienceClaim(options.audienceClaim),
+    audienceClaim,
     // Copied, so that freezing the configuration never freezes the caller's objects.
     keySource: { jwksUri: options.jwksUri, jwks: options.jwks && { keys: options.jwks.keys.map((key) => ({ ...key })) } },
     algorithms,
@@ -131,6 +133,26 @@ function resolveAudienceClaim(value: unknown): 'aud' | 'client_id' {
   if (value === undefined) return 'aud';
   if (value === 'aud' || value === 'client_id') return value;
   throw new AuthzConfigurationError(`option \`audienceClaim\` is ${JSON.stringify(value)}.`, "use 'aud' (the default) or 'client_id' (Amazon Cognito access tokens).");
+}
+
+/**
+ * With `audienceClaim: 'client_id'`, `audience` must list client ids. An API identifier (an absolute URI such as
+ * `https://api.example.com` or `urn:example:api`, RFC 8707 resource indicators) in that list means the setting was
+ * misunderstood: OAuth client ids are opaque names that providers do not spell as URIs (Cognito: 26 letters and
+ * digits; Okta `0oa…`; Entra a GUID; Auth0 32 letters and digits). The rule: no entry may have a URI scheme
+ * (`<letters>:`), contain `/`, or contain whitespace.
+ */
+function checkClientIdAudiences(audiences: readonly string[]): void {
+  for (const audience of audiences) {
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(audience) || audience.includes('/') || /\s/.test(audience)) {
+      throw new AuthzConfigurationError(
+        `option \`audience\` contains ${JSON.stringify(audience)}, which is not a client id, while \`audienceClaim\` is 'client_id'.`,
+        "with audienceClaim: 'client_id' a token passes when its `client_id` is listed in `audience`, so list your app client ids there " +
+          "(e.g. Cognito's 26-character app client id), not an API identifier. If your tokens carry this API's identifier in `aud`, " +
+          "drop `audienceClaim` (the default 'aud' checks it, and binds each token to this API rather than to a client).",
+      );
+    }
+  }
 }
 
 function requireUrl(value: string, option: string, note = ''): void {

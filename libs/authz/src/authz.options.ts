@@ -29,7 +29,10 @@ export interface AuthzModuleOptions {
   audience: string | string[];
   /**
    * The claim that must name this API: `'aud'` (default), or `'client_id'` for providers whose access tokens carry
-   * no `aud` (Amazon Cognito), where `audience` then lists your app client ids. See docs/security.md.
+   * no `aud` (Amazon Cognito), where `audience` then lists your app client ids. `'client_id'` relaxes a rule: it
+   * binds tokens to a client, not to this API, so any token issued to a listed client passes, whatever API it was
+   * meant for. With it, an `audience` entry with a URI scheme (`https://…`, `urn:…`), a `/` or whitespace stops
+   * the app at start (that is an API identifier, not a client id). See docs/security.md.
    */
   audienceClaim?: 'aud' | 'client_id';
   /** Where the provider's keys are. Default: `jwks_uri` from `${issuer}/.well-known/openid-configuration`. */
@@ -68,12 +71,19 @@ export interface AuthzModuleOptions {
   realm?: string;
   /**
    * Accept `?access_token=` (RFC 6750 §2.3). Default `false`: query tokens end up in logs and browser history.
+   * When on, every answer to a request carrying `?access_token=`, refusals included, gets `Cache-Control: no-store`.
    * Relaxes a rule; see docs/security.md.
    */
   allowQueryToken?: boolean;
-  /** How long one JWKS or discovery download may take, in ms. Default 5000. */
+  /**
+   * How long one download attempt (discovery and JWKS, each body read to its end) may take, in ms. Default 5000.
+   * Bodies are also capped at 512 KiB and 100 keys, and redirects are refused.
+   */
   jwksTimeoutMs?: number;
-  /** Least time between two downloads caused by unknown `kid`s, in ms. Default 30000. */
+  /**
+   * Least time between two downloads caused by unknown `kid`s after a successful one, in ms. Default 30000. After a
+   * failed download the next may come after a backoff of 1 s, doubling with each failure up to this value.
+   */
   jwksCooldownMs?: number;
   /** After this many ms the key set is downloaded again, so a key removed at the provider stops being trusted. Default 600000. */
   jwksMaxAgeMs?: number;

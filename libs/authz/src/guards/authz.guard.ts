@@ -11,7 +11,7 @@ import {
 } from '../authz.exceptions';
 import { AUTHZ_CONFIG } from '../authz.tokens';
 import { BoundedCache } from '../cache/bounded-cache';
-import { extractBearerToken, type BearerRequest } from '../http/bearer-token';
+import { extractBearerToken, hasQueryAccessToken, type BearerRequest } from '../http/bearer-token';
 import { refusalHeaders } from '../http/challenge';
 import type { AuthzIdentity } from '../identity/identity';
 import { toIdentity } from '../identity/identity-mapper';
@@ -62,6 +62,8 @@ export class AuthzGuard implements CanActivate {
     if (route.isPublic) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<BearerRequest & { user?: AuthzIdentity }>();
+    // RFC 6750 §2.3: an answer to a request with the token in its URL must not be cached, whatever the outcome.
+    if (this.config.allowQueryToken && hasQueryAccessToken(request)) this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'Cache-Control', 'no-store');
     try {
       const identity = await this.authenticate(request);
       // Each step may be overridden with an async one: a returned promise is always awaited, so a subclass's

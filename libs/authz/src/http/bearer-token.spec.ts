@@ -1,5 +1,5 @@
 import { InvalidRequestException, MissingCredentialsException } from '../authz.exceptions';
-import { extractBearerToken, type BearerRequest } from './bearer-token';
+import { extractBearerToken, hasQueryAccessToken, type BearerRequest } from './bearer-token';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzdXNhbiJ9.c2lnbmF0dXJl';
 
@@ -99,6 +99,19 @@ describe('extractBearerToken', () => {
 
     it('should not read inherited properties as a query token', () => {
       expect(extract(`Bearer ${TOKEN}`, { query: Object.create({ access_token: TOKEN }) })).toBe(TOKEN);
+    });
+  });
+
+  describe('hasQueryAccessToken (Cache-Control: no-store, RFC 6750 §2.3)', () => {
+    it.each([
+      ['a query token', { url: '/x?access_token=t', query: { access_token: TOKEN } }, true],
+      ['an empty query token', { url: '/x?access_token=', query: { access_token: '' } }, true],
+      ['two query tokens', { url: '/x?access_token=a&access_token=b', query: { access_token: ['a', 'b'] } }, true],
+      ['no query', { url: '/x', query: {} }, false],
+      ['another parameter', { url: '/x?token=t', query: { token: TOKEN } }, false],
+      ['an inherited access_token', { url: '/x?y=1', query: Object.create({ access_token: TOKEN }) }, false],
+    ])('should answer for %s', (_case, request, expected) => {
+      expect(hasQueryAccessToken({ headers: {}, ...request })).toBe(expected);
     });
   });
 });

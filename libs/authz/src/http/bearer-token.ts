@@ -49,6 +49,15 @@ export function extractBearerToken(request: BearerRequest, allowQueryToken: bool
   return match[1];
 }
 
+/**
+ * Whether the request carries `access_token` in its query string (whatever its value, one or several): such a
+ * request's answer, refusals included, must not be stored by caches (RFC 6750 §2.3), since the URL holds a token.
+ */
+export function hasQueryAccessToken(request: BearerRequest): boolean {
+  if (request.url !== undefined && !request.url.includes('?')) return false;
+  return queryAccessToken(request.query) !== undefined;
+}
+
 function authorizationHeaderCount(request: BearerRequest): number {
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
   if (!raw) return 1;

@@ -1,3 +1,4 @@
+import { InvalidTokenException, withoutStack } from '../authz.exceptions';
 import type { ResolvedClaimMapping } from './claim-mapping';
 import type { AuthzIdentity } from './identity';
 import type { VerifiedClaims } from '../jwt/verified-claims';
@@ -14,6 +15,49 @@ export function toIdentity(claims: VerifiedClaims, mapping: ResolvedClaimMapping
     roles: Object.freeze(collectStrings(claims, mapping.roles, false)),
     claims,
   });
+}
+
+/**
+ * Refuses (401 `invalid_token`) a token whose scope, role or client-id claims, as the mapping reads them, have the
+ * wrong type: scopes and roles are a string or a list of strings, a client id is a string, and a nested path runs
+ * through JSON objects only. Called by the verifier once the signature holds, so a token that fails is never
+ * remembered; {@link toIdentity} then only ever sees well-typed claims.
+ */
+export function checkIdentityClaimTypes(claims: Readonly<Record<string, unknown>>, mapping: ResolvedClaimMapping): void {
+  for (const path of mapping.scopes) {
+    const value = readTypedPath(claims, path, 'The token scope claim is not a string or a list of strings');
+    if (value !== undefined && !isStringOrStringList(value)) wrongType('The token scope claim is not a string or a list of strings');
+  }
+  for (const path of mapping.roles) {
+    const value = readTypedPath(claims, path, 'The token role claim is not a string or a list of strings');
+    if (value !== undefined && !isStringOrStringList(value)) wrongType('The token role claim is not a string or a list of strings');
+  }
+  for (const path of mapping.clientId) {
+    const value = readTypedPath(claims, path, 'The token client id claim is not a string');
+    if (value !== undefined && typeof value !== 'string') wrongType('The token client id claim is not a string');
+  }
+}
+
+function isStringOrStringList(value: unknown): boolean {
+  if (typeof value === 'string') return true;
+  if (!Array.isArray(value)) return false;
+  for (const entry of value) if (typeof entry !== 'string') return false;
+  return true;
+}
+
+/** Like {@link readPath}, but a step through something that is not a JSON object is a wrong type, not an absence. */
+function readTypedPath(claims: Readonly<Record<string, unknown>>, path: readonly string[], description: string): unknown {
+  let value: unknown = claims;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) wrongType(description);
+    if (!Object.hasOwn(value as object, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function wrongType(description: string): never {
+  throw withoutStack(() => new InvalidTokenException(description));
 }
 
 function firstString(claims: VerifiedClaims, paths: ResolvedClaimMapping['clientId']): string | undefined {

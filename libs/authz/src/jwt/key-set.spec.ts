@@ -173,18 +173,138 @@ describe('KeySet', () => {
       expect(keys.isCurrent(key)).toBe(false);
     });
 
-    it('should keep known keys through an outage and answer 503 with the rest of the cooldown for unknown ones', async () => {
+    it('should keep known keys through an outage and answer 503 with the rest of the backoff for unknown ones', async () => {
       const keys = keySet({ jwksCooldownMs: 5_000 });
       const key = await keys.keyFor('rsa', 'RS256');
       provider.jwksMode = 'unavailable';
       clock.time += 5_000;
       await keys.refresh();
       await expect(keys.keyFor('rsa', 'RS256')).resolves.toBe(key);
-      clock.time += 2_000;
+      // 1 s after the first failure the next attempt may come; it fails too, and the backoff doubles to 2 s.
+      clock.time += 1_000;
       const error = await failure(keys.keyFor('new', 'RS256'));
       expect(error).toBeInstanceOf(KeySetUnavailableException);
-      expect((error as KeySetUnavailableException).retryAfter).toBe(3);
+      expect((error as KeySetUnavailableException).retryAfter).toBe(2);
+      expect(provider.jwksRequests).toBe(3);
+      clock.time += 500;
+      expect(((await failure(keys.keyFor('new', 'RS256'))) as KeySetUnavailableException).retryAfter).toBe(2);
+      expect(provider.jwksRequests).toBe(3);
       expect(errors()).toContain(`Could not download the signing keys of ${provider.issuer}: ${provider.jwksUri} answered 503. Known keys stay in use.`);
+    });
+
+    it('should back off 1 s, 2 s, 4 s … up to jwksCooldownMs after failed downloads, then use the cooldown again', async () => {
+      const keys = keySet({ jwksCooldownMs: 10_000 });
+      await keys.keyFor('rsa', 'RS256');
+      provider.jwksMode = 'unavailable';
+      clock.time += 10_000;
+      const attempts: number[] = [];
+      // Every 100 ms of simulated time, five unknown kids, for 40 s.
+      for (let step = 0; step < 400; step++) {
+        const before = provider.jwksRequests;
+        await Promise.all(Array.from({ length: 5 }, (_, i) => failure(keys.keyFor(`random-${step}-${i}`, 'RS256'))));
+        if (provider.jwksRequests > before) attempts.push(step * 100);
+        clock.time += 100;
+      }
+      // One download per backoff step: 0, 1, 3, 7, 15 s, then every 10 s (the cooldown).
+      expect(attempts).toEqual([0, 1_000, 3_000, 7_000, 15_000, 25_000, 35_000]);
+
+      provider.jwksMode = 'ok';
+      provider.keys = [rsa.jwk, rsaNoAlg.jwk];
+      clock.time += 10_000;
+      await expect(keys.keyFor('rsa-no-alg', 'RS256')).resolves.toBeDefined();
+      // After a success an unknown kid waits for the full cooldown again.
+      const downloads = provider.jwksRequests;
+      clock.time += 1_000;
+      await expect(failure(keys.keyFor('random', 'RS256'))).resolves.toBeInstanceOf(InvalidTokenException);
+      expect(provider.jwksRequests).toBe(downloads);
+    });
+
+    it.each([
+      ['a declared body over 512 KiB', true],
+      ['a chunked body over 512 KiB', false],
+    ])('should fail a download that sends %s, keeping known keys', async (_case, declared) => {
+      const keys = keySet({ jwksCooldownMs: 0 });
+      const key = await keys.keyFor('rsa', 'RS256');
+      provider.jwksMode = 'huge';
+      provider.hugeDeclared = declared;
+      await keys.refresh();
+      expect(errors()).toContain(`${provider.jwksUri} sent more than 524288 bytes`);
+      await expect(keys.keyFor('rsa', 'RS256')).resolves.toBe(key);
+      // Just under the limit is fine.
+      provider.hugeBytes = 500 * 1024;
+      await keys.refresh();
+      await expect(keys.keyFor('rsa-2', 'RS256')).rejects.toBeInstanceOf(InvalidTokenException);
+    });
+
+    it('should refuse a discovery document over 512 KiB (503)', async () => {
+      provider.discoveryMode = 'huge';
+      const keys = new KeySet(resolveAuthzConfig({ issuer: provider.issuer, audience: AUDIENCE }), clock.now);
+      await expect(failure(keys.keyFor('rsa', 'RS256'))).resolves.toBeInstanceOf(KeySetUnavailableException);
+      expect(errors()).toContain('/.well-known/openid-configuration sent more than 524288 bytes');
+      expect(provider.jwksRequests).toBe(0);
+    });
+
+    it('should fail a download that lists more than 100 keys, and accept 100', async () => {
+      const many = Array.from({ length: 101 }, (_, i) => ({ ...rsa.jwk, kid: `k-${i}` }));
+      provider.keys = many;
+      const keys = keySet({ jwksCooldownMs: 0 });
+      await expect(failure(keys.keyFor('k-0', 'RS256'))).resolves.toBeInstanceOf(KeySetUnavailableException);
+      expect(errors()).toContain('lists 101 keys, more than 100');
+      provider.keys = many.slice(0, 100);
+      await expect(keys.keyFor('k-99', 'RS256')).resolves.toBeDefined();
+    });
+
+    it('should end a slow-drip body at jwksTimeoutMs', async () => {
+      provider.jwksMode = 'drip';
+      const jwksTimeoutMs = 300;
+      const keys = keySet({ jwksTimeoutMs });
+      const started = performance.now();
+      await expect(failure(keys.keyFor('rsa', 'RS256'))).resolves.toBeInstanceOf(KeySetUnavailableException);
+      const elapsed = performance.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(jwksTimeoutMs - 5);
+      expect(elapsed).toBeLessThan(jwksTimeoutMs + 1_000);
+      expect(errors()).toContain(`fetching the key set took longer than ${jwksTimeoutMs} ms`);
+    });
+
+    it('should not follow a redirect of the discovery document', async () => {
+      const elsewhere = await new JwksServer().start();
+      try {
+        provider.redirectDiscoveryTo = `${elsewhere.url}/.well-known/openid-configuration`;
+        const keys = new KeySet(resolveAuthzConfig({ issuer: provider.issuer, audience: AUDIENCE }), clock.now);
+        await expect(failure(keys.keyFor('rsa', 'RS256'))).resolves.toBeInstanceOf(KeySetUnavailableException);
+        expect(elsewhere.requests).toEqual([]);
+      } finally {
+        await elsewhere.stop();
+      }
+    });
+
+    it('should discover the jwks_uri again after a failed download, and find the keys where it moved', async () => {
+      const moved = await new JwksServer().start();
+      try {
+        moved.keys = [rsa.jwk, rsaNoAlg.jwk];
+        const keys = new KeySet(resolveAuthzConfig({ issuer: provider.issuer, audience: AUDIENCE, jwksCooldownMs: 30_000 }), clock.now);
+        await keys.keyFor('rsa', 'RS256');
+        expect(provider.discoveryRequests).toBe(1);
+        // The provider moves its keys: the old jwks_uri fails, discovery names the new one.
+        provider.jwksMode = 'unavailable';
+        provider.discoveredJwksUri = moved.jwksUri;
+        clock.time += 30_000;
+        await expect(failure(keys.keyFor('rsa-no-alg', 'RS256'))).resolves.toBeInstanceOf(KeySetUnavailableException);
+        clock.time += 1_000;
+        await expect(keys.keyFor('rsa-no-alg', 'RS256')).resolves.toBeDefined();
+        expect(provider.discoveryRequests).toBe(2);
+        expect(moved.jwksRequests).toBe(1);
+      } finally {
+        await moved.stop();
+      }
+    });
+
+    it('should never rediscover a configured jwksUri', async () => {
+      const keys = keySet({ jwksCooldownMs: 0 });
+      provider.jwksMode = 'unavailable';
+      await keys.refresh();
+      await keys.refresh();
+      expect(provider.discoveryRequests).toBe(0);
     });
 
     it.each([

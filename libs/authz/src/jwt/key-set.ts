@@ -6,6 +6,13 @@ import { SUPPORTED_ALGORITHMS, type JwtAlgorithm } from '../authz.constants';
 import { AuthzConfigurationError, InvalidTokenException, KeySetUnavailableException, withoutStack } from '../authz.exceptions';
 import { keyFitsAlgorithm, MIN_RSA_BITS } from './algorithms';
 
+/** Largest JWKS or discovery body accepted, in bytes; a longer one fails the download. */
+export const MAX_DOCUMENT_BYTES = 512 * 1024;
+/** Most JWKs a key set may hold; a JWKS with more fails the download (known keys stay). */
+export const MAX_KEYS = 100;
+/** First wait after a failed download; it doubles with each further failure, up to `jwksCooldownMs`. */
+export const FIRST_BACKOFF_MS = 1_000;
+
 /** One usable verification key from the provider's JWKS. */
 export interface SigningKey {
   readonly kid?: string;
@@ -22,7 +29,10 @@ export interface SigningKey {
  * - An unknown `kid` triggers a download, at most one per `jwksCooldownMs` for the whole key set, so a flood of
  *   random `kid`s costs a bounded number of downloads while a freshly rotated key is found within the cooldown.
  *   Requests that arrive while a download is under way wait for it instead of failing.
- * - Every download, discovery included, ends within `jwksTimeoutMs`.
+ * - After a failed download the next one may come after a backoff (1 s, doubling up to `jwksCooldownMs`), so the
+ *   keys come back soon after an outage ends while a flood still costs at most one download per backoff step.
+ * - Every download, discovery included, ends within `jwksTimeoutMs`; bodies over 512 KiB, more than 100 keys and
+ *   redirects fail it. A `jwks_uri` found by discovery is discovered again after a failed download.
  * - After `jwksMaxAgeMs` the set is downloaded again in the background, so a key removed at the provider stops
  *   being trusted within `jwksMaxAgeMs` plus one download.
  * - If a download fails, keys already known keep working; a token whose key is not known gets 503.
@@ -41,6 +51,8 @@ export class KeySet {
   private loadedAt = 0;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastAttemptFailed = false;
+  /** Failed downloads in a row: the backoff after the last one is FIRST_BACKOFF_MS doubled this many times less one. */
+  private failures = 0;
   private download?: Promise<void>;
   private readonly removalListeners: Array<(isCurrent: (key: KeyObject) => boolean) => void> = [];
   private jwksUri?: string;
@@ -86,7 +98,7 @@ export class KeySet {
     }
     if (key) return key;
     if (!this.fixed && (this.lastAttemptFailed || this.loadedAt === 0)) {
-      const retryAfterMs = this.config.jwksCooldownMs - (this.now() - this.lastAttemptAt);
+      const retryAfterMs = this.waitMs() - (this.now() - this.lastAttemptAt);
       throw withoutStack(() => new KeySetUnavailableException(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     }
     // Fixed text: the kid is attacker input and is never echoed.
@@ -129,14 +141,22 @@ export class KeySet {
   }
 
   private coolingDown(): boolean {
-    return this.now() - this.lastAttemptAt < this.config.jwksCooldownMs;
+    return this.now() - this.lastAttemptAt < this.waitMs();
+  }
+
+  /** Least time after the last attempt before the next one: the cooldown, or after failures the shorter backoff. */
+  private waitMs(): number {
+    const cooldownMs = this.config.jwksCooldownMs;
+    if (!this.lastAttemptFailed) return cooldownMs;
+    // 2 ** 30 s is far beyond any cooldown: capping the exponent keeps the number finite.
+    return Math.min(cooldownMs, FIRST_BACKOFF_MS * 2 ** Math.min(this.failures - 1, 30));
   }
 
   private refreshIfStale(): void {
     const now = this.now();
     // Stale but usable: refresh without holding this request. Retries after a failure wait for the cooldown, or
     // for the max age if that is shorter, so a removed key is dropped within jwksMaxAgeMs whatever the cooldown.
-    const retryMs = Math.min(this.config.jwksCooldownMs, this.config.jwksMaxAgeMs);
+    const retryMs = Math.min(this.waitMs(), this.config.jwksMaxAgeMs);
     if (this.loadedAt !== 0 && now - this.loadedAt >= this.config.jwksMaxAgeMs && !this.download && now - this.lastAttemptAt >= retryMs) {
       void this.refresh();
     }
@@ -154,10 +174,15 @@ export class KeySet {
       const client = new JwksClient({ jwksUri, cache: false, rateLimit: false, fetcher: (uri: string) => fetchJson(uri, abort.signal) as Promise<{ keys: unknown }> });
       const jwks = await client.getKeys();
       if (!Array.isArray(jwks)) throw new Error(`${jwksUri} did not return a JWK Set ({ "keys": [...] })`);
+      if (jwks.length > MAX_KEYS) throw new Error(`${jwksUri} lists ${jwks.length} keys, more than ${MAX_KEYS}`);
       this.install(jwks);
       this.lastAttemptFailed = false;
+      this.failures = 0;
     } catch (error) {
       this.lastAttemptFailed = true;
+      this.failures++;
+      // A discovered jwks_uri may have moved (that may be why it failed): ask discovery again next time.
+      if (this.config.keySource.jwksUri === undefined) this.jwksUri = undefined;
       const cause = abort.signal.aborted ? (abort.signal.reason as Error).message : ((error as Error)?.message ?? String(error));
       this.logger.error(`Could not download the signing keys of ${this.config.issuer}: ${cause}. Known keys stay in use.`);
     } finally {
@@ -219,9 +244,36 @@ function toSigningKey(jwk: unknown): SigningKey | undefined {
   return { kid, alg: alg as string | undefined, key };
 }
 
-/** GETs a JSON document from the provider; no redirects (keys come only from the configured place). */
+/**
+ * GETs a JSON document from the provider; no redirects (keys come only from the configured place), at most
+ * {@link MAX_DOCUMENT_BYTES}, read under the attempt's deadline (`signal`), so a slow drip ends at `jwksTimeoutMs`.
+ */
 async function fetchJson(url: string, signal: AbortSignal): Promise<unknown> {
   const response = await fetch(url, { signal, redirect: 'error', headers: { accept: 'application/json' } });
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return response.json();
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new Error(`${url} answered ${response.status}`);
+  }
+  const tooLarge = () => new Error(`${url} sent more than ${MAX_DOCUMENT_BYTES} bytes`);
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > MAX_DOCUMENT_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_DOCUMENT_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  return JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
 }

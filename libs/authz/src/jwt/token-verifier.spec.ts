@@ -6,7 +6,7 @@ import { Prng } from '../../../../test/security/support/prng';
 import { b64, makeKey, signJws } from '../../../../test/support/signing';
 import { expectRefusal } from '../../../../test/support/refusal';
 import { KeySet } from './key-set';
-import { MAX_TOKEN_LENGTH, TokenVerifier } from './token-verifier';
+import { isCanonical, MAX_TOKEN_LENGTH, TokenVerifier } from './token-verifier';
 
 const ISSUER = 'https://idp.example.com/';
 const AUDIENCE = 'notes-api';
@@ -17,6 +17,15 @@ class Clock {
   time = Date.now();
   readonly now = () => this.time;
   seconds = () => Math.floor(this.time / 1000);
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Another spelling of the same bytes: a dangling character, or an unused low bit of the last character set. */
+function respell(segment: string): string {
+  const respelled = segment.length % 4 === 0 ? `${segment}A` : segment.slice(0, -1) + ALPHABET[ALPHABET.indexOf(segment.at(-1)!) + 1];
+  expect(Buffer.from(respelled, 'base64url').equals(Buffer.from(segment, 'base64url'))).toBe(true);
+  return respelled;
 }
 
 describe('TokenVerifier', () => {
@@ -172,6 +181,77 @@ describe('TokenVerifier', () => {
     it('should refuse a token whose only match is client_id when audienceClaim is the default', async () => {
       const { verifier } = setup({ audience: 'app-client-1' });
       await expectRefusal(verifier.verify(sign({ aud: undefined, client_id: 'app-client-1' })), 'The token audience is not this API');
+    });
+  });
+
+  describe('one spelling per token (canonical base64url, RFC 4648 §3.5)', () => {
+    it('should tell canonical segments from other spellings of the same bytes', () => {
+      for (let length = 0; length < 40; length++) {
+        const bytes = Buffer.alloc(length, 0xa5);
+        const canonical = bytes.toString('base64url');
+        expect(isCanonical(canonical)).toBe(true);
+        // A dangling character (length 1 mod 4) is dropped by the decoder: same bytes, another string.
+        expect(isCanonical(`${canonical}A`)).toBe(canonical.length % 4 !== 0);
+        if (canonical.length % 4 !== 0) {
+          // Setting an unused low bit of the last character: same bytes, another string.
+          expect(isCanonical(respell(canonical))).toBe(false);
+        }
+      }
+    });
+
+    it('should refuse a second spelling of the signature, header or payload before checking anything else', async () => {
+      const { verifier } = setup();
+      const token = sign();
+      await expect(verifier.verify(token)).resolves.toMatchObject({ sub: 'susan' });
+      const [h, p, sig] = token.split('.');
+      for (const respelled of [`${respell(h)}.${p}.${sig}`, `${h}.${respell(p)}.${sig}`, `${h}.${p}.${respell(sig)}`]) {
+        await expectRefusal(verifier.verify(respelled), 'The token is not canonical base64url');
+      }
+    });
+  });
+
+  describe('claim types', () => {
+    it.each([
+      ['aud ours and a number', { aud: [AUDIENCE, 42] }, 'The token aud is not a string or a list of strings'],
+      ['aud a number', { aud: 42 }, 'The token aud is not a string or a list of strings'],
+      ['iss a list', { iss: [ISSUER] }, 'The token iss is not a string'],
+      ['sub a number', { sub: 7 }, 'The token has no subject (sub)'],
+      ['scope an object', { scope: {} }, 'The token scope claim is not a string or a list of strings'],
+      ['scp a list holding a number', { scp: ['a', 1] }, 'The token scope claim is not a string or a list of strings'],
+      ['client_id a number', { client_id: 1 }, 'The token client id claim is not a string'],
+      ['roles an object', { roles: { admin: true } }, 'The token role claim is not a string or a list of strings'],
+    ])('should refuse %s as invalid_token', async (_case, overrides, description) => {
+      const { verifier } = setup();
+      await expectRefusal(verifier.verify(sign(overrides)), description);
+    });
+
+    it.each([
+      ['keycloak', { realm_access: { roles: 'admin' } }, true],
+      ['keycloak', { realm_access: { roles: [1] } }, false],
+      ['keycloak', { realm_access: 'admin' }, false],
+      ['keycloak', { realm_access: ['admin'] }, false],
+      ['keycloak', { realm_access: {} }, true],
+      ['auth0', { permissions: ['read:notes'] }, true],
+      ['auth0', { permissions: 5 }, false],
+      ['okta', { groups: ['Everyone'], cid: '0oa1' }, true],
+      ['okta', { groups: [null] }, false],
+      ['okta', { cid: 5 }, false],
+      ['entra-id', { roles: ['Notes.Read'], appid: 'a-b' }, true],
+      ['entra-id', { azp: ['x'] }, false],
+      ['cognito', { 'cognito:groups': ['editors'] }, true],
+      ['cognito', { 'cognito:groups': { editors: 1 } }, false],
+    ] as const)('should check the role and client claims the %s preset reads: %j', async (preset, overrides, passes) => {
+      const { verifier } = setup({ claims: preset });
+      const verifying = verifier.verify(sign(overrides as Record<string, unknown>));
+      if (passes) await expect(verifying).resolves.toMatchObject({ sub: 'susan' });
+      else await expect(verifying).rejects.toBeInstanceOf(InvalidTokenException);
+    });
+
+    it('should remember no token refused for a claim type', async () => {
+      const { verifier } = setup();
+      const token = sign({ scope: 42 });
+      await expect(verifier.verify(token)).rejects.toBeInstanceOf(InvalidTokenException);
+      expect(verifier.rememberedCount).toBe(0);
     });
   });
 

@@ -4,6 +4,7 @@ import type { JwtAlgorithm } from '../authz.constants';
 import { InvalidTokenException, withoutStack } from '../authz.exceptions';
 import { BoundedCache } from '../cache/bounded-cache';
 import { deepFreeze } from '../deep-freeze';
+import { checkIdentityClaimTypes } from '../identity/identity-mapper';
 import { verifySignature } from './algorithms';
 import type { KeySet } from './key-set';
 import type { VerifiedClaims } from './verified-claims';
@@ -117,11 +118,14 @@ export class TokenVerifier {
     const encodedHeader = token.slice(0, firstDot);
     const encodedPayload = token.slice(firstDot + 1, lastDot);
     const encodedSignature = token.slice(lastDot + 1);
-    // Base64url characters only, no padding (RFC 7515 §2). Unused trailing bits are not checked (RFC 4648 §3.5
-    // leaves that to the decoder): two spellings of one signature carry the same signed bytes, and each spelling is
-    // verified (and remembered) on its own.
+    // Base64url characters only, no padding (RFC 7515 §2).
     if (!BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload) || !BASE64URL.test(encodedSignature)) {
       invalid('The token is not a compact JWS (three base64url parts)');
+    }
+    // One spelling per token: a length of 1 mod 4 (a dangling character the decoder drops) or non-zero unused
+    // trailing bits (RFC 4648 §3.5) would give a second string for the same bytes.
+    if (!isCanonical(encodedHeader) || !isCanonical(encodedPayload) || !isCanonical(encodedSignature)) {
+      invalid('The token is not canonical base64url');
     }
     // Spelled out, with no spread and no loop: those measured about 3 µs per token on the cold path (npm run bench).
     const { alg, kid } = this.checkedHeader(encodedHeader);
@@ -188,14 +192,20 @@ export class TokenVerifier {
 
   private checkClaims(payload: Record<string, unknown>): VerifiedClaims {
     const { iss, sub, aud, exp, nbf, iat } = payload;
+    if (iss !== undefined && typeof iss !== 'string') invalid('The token iss is not a string');
     if (iss !== this.config.issuer) invalid('The token issuer is not trusted');
+    // `aud` is a string or a list of strings (RFC 7519 §4.1.3); anything else is refused, even beside our audience.
+    if (aud !== undefined && typeof aud !== 'string' && !isStringList(aud)) invalid('The token aud is not a string or a list of strings');
     // Cognito access tokens name their audience only in client_id; `audienceClaim` says which claim binds the token.
-    const bound = this.config.audienceClaim === 'client_id' ? payload.client_id : aud;
-    const audiences = typeof bound === 'string' ? [bound] : Array.isArray(bound) ? bound : [];
-    if (!audiences.some((entry) => typeof entry === 'string' && this.config.audiences.includes(entry))) {
+    const audiences = this.config.audiences;
+    if (this.config.audienceClaim === 'client_id') {
+      if (typeof payload.client_id !== 'string' || !audiences.includes(payload.client_id)) invalid('The token audience is not this API');
+    } else if (typeof aud === 'string' ? !audiences.includes(aud) : !(aud as string[] | undefined)?.some((entry) => audiences.includes(entry))) {
       invalid('The token audience is not this API');
     }
     if (typeof sub !== 'string' || sub === '') invalid('The token has no subject (sub)');
+    // Scopes, identity roles and client ids the claim mapping reads: a wrong type is refused, never skipped.
+    checkIdentityClaimTypes(payload, this.config.claims);
     if (!isNumericDate(exp)) invalid('The token has no valid expiry (exp)');
     if (nbf !== undefined && !isNumericDate(nbf)) invalid('The token nbf is not a number');
     if (iat !== undefined && !isNumericDate(iat)) invalid('The token iat is not a number');
@@ -236,6 +246,28 @@ function parseJsonObject(segment: string, part: 'header' | 'payload'): Record<st
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(`The token ${part} is not a JSON object`);
   return value as Record<string, unknown>;
+}
+
+function isStringList(value: unknown): value is string[] {
+  if (!Array.isArray(value)) return false;
+  for (const entry of value) if (typeof entry !== 'string') return false;
+  return true;
+}
+
+// Base64url alphabet index of each character code (the segment is already checked to hold only these).
+const BASE64URL_INDEX = new Uint8Array(128);
+for (const [index, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) BASE64URL_INDEX[char.charCodeAt(0)] = index;
+
+/**
+ * Whether a base64url segment is the one spelling of its bytes: length not 1 mod 4, and the unused low bits of the
+ * last character zero (4 bits when length is 2 mod 4, 2 bits when 3 mod 4). No allocation.
+ */
+export function isCanonical(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const last = BASE64URL_INDEX[segment.charCodeAt(segment.length - 1)];
+  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
 function isNumericDate(value: unknown): value is number {

@@ -107,7 +107,10 @@ function executorOf(client: PoolClient): SqlExecutor {
 const MAX_NAMED_STATEMENTS = 256;
 const statementNames = new Map<string, string>();
 
-function prepared(text: string, params: readonly unknown[]): QueryConfig {
+function prepared(text: string, params: readonly unknown[]): QueryConfig | string {
+  // Without parameters, the simple protocol: it also runs several statements at once (migrations), which a
+  // prepared statement cannot.
+  if (params.length === 0) return text;
   let name = statementNames.get(text);
   if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
     name = `nestjs_authz_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
