@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { AuthzGuard, AuthzModule, KeySet, PolicyService, type AuthzIdentity } from 'nestjs-authz';
+import { AuthzConfigurationError, AuthzGuard, AuthzModule, KeySet, PolicyService, type AuthzIdentity } from 'nestjs-authz';
 import { TestTokenIssuer } from 'nestjs-authz/testing';
 import { NotesController, NotesService, notePolicy } from './fixtures/kit/notes.fixture';
 
@@ -148,6 +148,101 @@ describe('the testing kit (nestjs-authz/testing)', () => {
       expect(res.body).toHaveLength(2);
       await get(issuer.sign({ sub: 'bob', scopes: [] })).expect(403);
       await get(TestTokenIssuer.create().sign({ sub: 'bob', scopes: ['notes:read'] })).expect(401);
+    });
+  });
+
+  describe("when a test makes an app's own AuthzModule trust the kit with override()", () => {
+    // The app's module as it ships: a provider that does not exist in tests, its own audience and policies.
+    const shipped = (extra: Record<string, unknown> = {}) =>
+      Test.createTestingModule({
+        imports: [AuthzModule.forRoot({ issuer: 'https://login.example.com/', audience: ['notes-api', 'notes-admin'], defaultPolicy: 'note', policies: { note: notePolicy }, ...extra })],
+        controllers: [NotesController],
+        providers: [{ provide: APP_GUARD, useClass: AuthzGuard }, NotesService],
+      });
+    const kit = TestTokenIssuer.create({ audience: 'notes-api' });
+    const getWith = (token: string) => request(app.getHttpServer()).get('/notes').auth(token, { type: 'bearer' });
+
+    let opened: INestApplication | undefined;
+
+    afterEach(async () => {
+      await opened?.close();
+      opened = undefined;
+    });
+
+    it('should verify kit tokens with the real guard and the app\'s own policies, downloading nothing', async () => {
+      const fetchSpy = jest.spyOn(globalThis, 'fetch');
+      try {
+        const moduleRef = await kit.override(shipped()).compile();
+        app = opened = await moduleRef.createNestApplication({ logger: false }).init();
+        const res = await getWith(kit.sign({ sub: 'susan', scopes: ['notes:read'] })).expect(200);
+        expect(res.body.map((note: { title: string }) => note.title)).toEqual(['Roadmap', 'Salaries']);
+        await getWith(kit.sign({ sub: 'bob', scopes: ['notes:read'] })).expect(403);
+        expect(app.get(KeySet).downloads).toBe(0);
+        expect(fetchSpy).not.toHaveBeenCalled();
+      } finally {
+        fetchSpy.mockRestore();
+      }
+    });
+
+    it("should keep the app's audiences and refuse tokens of the configured provider's issuer", async () => {
+      const moduleRef = await kit.override(shipped()).compile();
+      app = opened = await moduleRef.createNestApplication({ logger: false }).init();
+      await getWith(kit.sign({ sub: 'susan', scopes: ['notes:read'], aud: 'notes-admin' })).expect(200);
+      await getWith(kit.sign({ sub: 'susan', scopes: ['notes:read'], aud: 'test-api' })).expect(401);
+      await getWith(kit.sign({ sub: 'susan', scopes: ['notes:read'], iss: 'https://login.example.com/' })).expect(401);
+    });
+
+    it('should return the builder, so that overrideProvider(PolicyService) chains', async () => {
+      class NobodyReads extends PolicyService {
+        async hasPermission() {
+          return false;
+        }
+      }
+      const moduleRef = await kit.override(shipped()).overrideProvider(PolicyService).useClass(NobodyReads).compile();
+      app = opened = await moduleRef.createNestApplication({ logger: false }).init();
+      await getWith(kit.sign({ sub: 'susan', scopes: ['notes:read'] })).expect(403);
+    });
+
+    it('should refuse to compile, saying how to fix it, when the app does not accept the kit audience', async () => {
+      const outcome = await TestTokenIssuer.create().override(shipped()).compile().then(
+        () => new Error('compiled'),
+        (error: unknown) => error,
+      );
+      expect(outcome).toBeInstanceOf(AuthzConfigurationError);
+      expect((outcome as Error).message).toMatch(/`aud` "test-api", which the app's `audience` \("notes-api", "notes-admin"\) does not accept/);
+      expect((outcome as Error).message).toContain("TestTokenIssuer.create({ audience: \"notes-api\" })");
+    });
+
+    it('should refuse to compile when the app does not allow RS256', async () => {
+      const outcome = await kit.override(shipped({ algorithms: ['ES256'] })).compile().then(
+        () => new Error('compiled'),
+        (error: unknown) => error,
+      );
+      expect(outcome).toBeInstanceOf(AuthzConfigurationError);
+      expect((outcome as Error).message).toContain("add 'RS256' to `algorithms`");
+    });
+  });
+
+  describe('when moduleOptions() is given the module extras', () => {
+    class EveryoneReads extends PolicyService {
+      async hasPermission(_policy: string, _identity: AuthzIdentity, permission: string) {
+        return permission === 'CanRead';
+      }
+    }
+
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it('should hand policyService to the module (and type-check: see tsc)', async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [AuthzModule.forRoot(issuer.moduleOptions({ defaultPolicy: 'note', policyService: EveryoneReads, isGlobal: true }))],
+        controllers: [NotesController],
+        providers: [{ provide: APP_GUARD, useClass: AuthzGuard }, NotesService],
+      }).compile();
+      app = await moduleRef.createNestApplication({ logger: false }).init();
+      expect(app.get(PolicyService)).toBeInstanceOf(EveryoneReads);
+      await get(issuer.sign({ sub: 'bob', scopes: ['notes:read'] })).expect(200);
     });
   });
 });

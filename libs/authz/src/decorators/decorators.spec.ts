@@ -1,4 +1,8 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { PERMISSIONS_KEY, POLICY_KEY, PUBLIC_KEY, SCOPES_KEY } from '../authz.constants';
+import type { AuthzIdentity } from '../identity/identity';
+import { CurrentIdentity } from './current-identity.decorator';
 import { AuthzConfigurationError } from '../authz.exceptions';
 import { Permissions } from './permissions.decorator';
 import { Policy } from './policy.decorator';
@@ -132,6 +136,43 @@ describe('@Public', () => {
       }
       expect(Reflect.getMetadata(PUBLIC_KEY, Controller)).toBe(true);
       expect(Reflect.getMetadata(PUBLIC_KEY, Controller.prototype.handler)).toBe(true);
+    });
+  });
+});
+
+describe('@CurrentIdentity', () => {
+  const identity = { subject: 'susan', issuer: 'https://issuer.test/', scopes: ['notes:read'], roles: [] } as unknown as AuthzIdentity;
+  const contextWith = (user: AuthzIdentity | undefined) => ({ switchToHttp: () => ({ getRequest: () => ({ user }) }) }) as unknown as ExecutionContext;
+
+  /** What Nest would hand the parameter: the factory stored by the decorator, called with its data. */
+  function resolve(decorator: ParameterDecorator, user: AuthzIdentity | undefined): unknown {
+    class Handlers {
+      handler(_value: unknown) {}
+    }
+    decorator(Handlers.prototype, 'handler', 0);
+    const args = Reflect.getMetadata(ROUTE_ARGS_METADATA, Handlers, 'handler') as Record<string, { data: unknown; factory: (data: unknown, context: ExecutionContext) => unknown }>;
+    const [entry] = Object.values(args);
+    return entry.factory(entry.data, contextWith(user));
+  }
+
+  describe('when called without a key', () => {
+    it('should give the whole identity', () => {
+      expect(resolve(CurrentIdentity(), identity)).toBe(identity);
+    });
+
+    it('should give undefined on a route without identity', () => {
+      expect(resolve(CurrentIdentity(), undefined)).toBeUndefined();
+    });
+  });
+
+  describe('when called with a key', () => {
+    it('should give that field of the identity', () => {
+      expect(resolve(CurrentIdentity('subject'), identity)).toBe('susan');
+      expect(resolve(CurrentIdentity('scopes'), identity)).toEqual(['notes:read']);
+    });
+
+    it('should give undefined on a route without identity', () => {
+      expect(resolve(CurrentIdentity('subject'), undefined)).toBeUndefined();
     });
   });
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { AuthzConfig } from '../authz.config';
-import { PolicyUnavailableException } from '../authz.exceptions';
+import { AuthzConfigurationError, PolicyUnavailableException } from '../authz.exceptions';
 import { DecisionDeadline } from '../guards/decision-deadline';
 import { AUTHZ_CONFIG } from '../authz.tokens';
 import { BoundedCache } from '../cache/bounded-cache';
@@ -69,10 +69,12 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   }
 
   async hasPermission(policy: string, identity: AuthzIdentity, permission: string, _options?: DecisionOptions): Promise<boolean> {
+    requireIdentity(identity, 'hasPermission');
     return allows(await this.grantedPermissions(policy, identity), permission);
   }
 
   override cachedDecision(policy: string, identity: AuthzIdentity, permission: string): boolean | undefined {
+    requireIdentity(identity, 'cachedDecision');
     // A subclass that overrides a deciding method may add conditions the cached permission set knows nothing of.
     if (this.customized()) return undefined;
     const granted = this.memory?.answers.get(answerKey(this.memory, policy, identity));
@@ -80,6 +82,7 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   }
 
   override async permissionsOf(policy: string, identity: AuthzIdentity, permissions: readonly string[], options?: DecisionOptions): Promise<ReadonlySet<string>> {
+    requireIdentity(identity, 'permissionsOf');
     // An overridden hasPermission decides each permission, so its conditions hold here as in the guard.
     if (this.hasPermission !== DefaultPolicyService.prototype.hasPermission) return super.permissionsOf(policy, identity, permissions, options);
     const granted = await this.grantedPermissions(policy, identity);
@@ -88,6 +91,7 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
 
   /** Every permission the identity holds in `policy` (may contain `'*'`). */
   async grantedPermissions(policy: string, identity: AuthzIdentity): Promise<ReadonlySet<string>> {
+    requireIdentity(identity, 'grantedPermissions');
     const memory = this.memory;
     const key = memory && answerKey(memory, policy, identity);
     if (key === undefined) return this.read(policy, identity, undefined);
@@ -174,6 +178,20 @@ interface IdentityKey {
   readonly subject: string;
   /** Issuer and sorted identity roles as JSON. */
   readonly rest: string;
+}
+
+/**
+ * Business code that asks without an identity runs on a route AuthzGuard never saw (no APP_GUARD, or a `@Public()`
+ * route). That is a mistake in the app, not in the request: an {@link AuthzConfigurationError}, answered 500 by
+ * Nest and logged with this message; never a TypeError, never an answer.
+ */
+function requireIdentity(identity: AuthzIdentity | undefined, method: string): void {
+  if (identity !== null && typeof identity === 'object' && typeof identity.subject === 'string') return;
+  throw new AuthzConfigurationError(
+    `PolicyService.${method}() was called without an identity (got ${identity === null ? 'null' : typeof identity === 'object' ? 'an object without `subject`' : String(identity)}): the route's handler ran without AuthzGuard having verified a token, or on a @Public() route.`,
+    'turn the guard on for every route with `{ provide: APP_GUARD, useClass: AuthzGuard }` in your AppModule (or @UseGuards(AuthzGuard)), ' +
+      'and pass the identity of `@CurrentIdentity()` on a route that is not @Public().',
+  );
 }
 
 // Keys are `[policy,subject]` + `[issuer,roles]` in JSON, which keeps the parts apart whatever characters they

@@ -42,6 +42,16 @@ export abstract class PolicyService {
   cachedDecision?(policy: string, identity: AuthzIdentity, permission: string): boolean | undefined;
 
   /**
+   * The names of the policies this service knows. Optional: when given, the app refuses to start if a route's
+   * `@Policy()` (or the module's `defaultPolicy`) names another one, as it does for the built-in service on the
+   * `policies` option. If it throws (the backend is down at start), the check is skipped with a warning.
+   *
+   * @example
+   * policyNames() { return ['note', 'billing']; }
+   */
+  policyNames?(): readonly string[] | Promise<readonly string[]>;
+
+  /**
    * Which of `permissions` the identity holds in `policy`: the batch form for business code that filters
    * (e.g. show confidential notes only to holders of `CanReadConfidentialNotes`). Override it when your
    * backend can answer many permissions in one call.

@@ -1,1 +1,1 @@
-export { TestTokenIssuer, type TestTokenClaims } from './test-token-issuer';
+export { TEST_CLIENT_ID, TestTokenIssuer, type TestTokenClaims } from './test-token-issuer';
