@@ -60,11 +60,12 @@ export interface AuthzModuleOptions {
   policies?: PolicyDocuments;
   /**
    * Where grants live instead of `policies`: a {@link PolicyStore} instance, a class the module instantiates (with
-   * dependency injection), or a factory (may be async) the module calls once at start. The module closes the store
+   * dependency injection: global providers, and with `forRootAsync` those of its `imports`), or a factory (may be
+   * async) the module calls once at start. The module closes the store
    * at shutdown. Excludes `policies`.
    *
    * @example
-   * policyStore: () => PostgresPolicyStore.open({ driver: PgDriver.connect(process.env.DATABASE_URL!) })
+   * policyStore: async () => PostgresPolicyStore.open({ driver: await PgDriver.connect(process.env.DATABASE_URL!) })
    */
   policyStore?: PolicyStore | Type<PolicyStore> | (() => PolicyStore | Promise<PolicyStore>);
   /** `realm` of the `WWW-Authenticate` challenge. Default: the first audience. */

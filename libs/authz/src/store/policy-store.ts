@@ -40,7 +40,7 @@ export interface StoredPolicy extends PolicySummary {
  *
  * @example
  * AuthzModule.forRootAsync({
- *   useFactory: () => ({ issuer, audience: 'notes-api', policyStore: () => PostgresPolicyStore.open({ driver: PgDriver.connect(process.env.DATABASE_URL!) }) }),
+ *   useFactory: () => ({ issuer, audience: 'notes-api', policyStore: async () => PostgresPolicyStore.open({ driver: await PgDriver.connect(process.env.DATABASE_URL!) }) }),
  * })
  */
 export abstract class PolicyStore {
