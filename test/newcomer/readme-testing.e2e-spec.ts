@@ -22,6 +22,7 @@ describe('README section 6. Testing your app', () => {
   it.each([
     [0, 'test/newcomer/real-app.e2e-spec.ts'],
     [1, 'test/newcomer/real-app-policy-double.e2e-spec.ts'],
+    [2, 'examples/readme/test/notes.controller.e2e-spec.ts'],
   ])('should show block %i exactly as %s runs it', (index, path) => {
     expect(blocks[index]?.code).toBe(read(path));
   });
