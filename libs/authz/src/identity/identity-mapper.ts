@@ -24,17 +24,15 @@ export function toIdentity(claims: VerifiedClaims, mapping: ResolvedClaimMapping
  * remembered; {@link toIdentity} then only ever sees well-typed claims.
  */
 export function checkIdentityClaimTypes(claims: Readonly<Record<string, unknown>>, mapping: ResolvedClaimMapping): void {
-  for (const path of mapping.scopes) {
-    const value = readTypedPath(claims, path, 'The token scope claim is not a string or a list of strings');
-    if (value !== undefined && !isStringOrStringList(value)) wrongType('The token scope claim is not a string or a list of strings');
-  }
-  for (const path of mapping.roles) {
-    const value = readTypedPath(claims, path, 'The token role claim is not a string or a list of strings');
-    if (value !== undefined && !isStringOrStringList(value)) wrongType('The token role claim is not a string or a list of strings');
-  }
-  for (const path of mapping.clientId) {
-    const value = readTypedPath(claims, path, 'The token client id claim is not a string');
-    if (value !== undefined && typeof value !== 'string') wrongType('The token client id claim is not a string');
+  checkPaths(claims, mapping.scopes, isStringOrStringList, 'The token scope claim is not a string or a list of strings');
+  checkPaths(claims, mapping.roles, isStringOrStringList, 'The token role claim is not a string or a list of strings');
+  checkPaths(claims, mapping.clientId, (value) => typeof value === 'string', 'The token client id claim is not a string');
+}
+
+function checkPaths(claims: Readonly<Record<string, unknown>>, paths: readonly (readonly string[])[], valid: (value: unknown) => boolean, description: string): void {
+  for (const path of paths) {
+    const value = readTypedPath(claims, path, description);
+    if (value !== undefined && !valid(value)) wrongType(description);
   }
 }
 

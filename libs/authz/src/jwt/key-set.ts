@@ -50,8 +50,7 @@ export class KeySet {
   private current = new WeakSet<KeyObject>();
   private loadedAt = 0;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
-  private lastAttemptFailed = false;
-  /** Failed downloads in a row: the backoff after the last one is FIRST_BACKOFF_MS doubled this many times less one. */
+  /** Failed downloads in a row (0: the last attempt succeeded); the backoff after them is FIRST_BACKOFF_MS doubled this many times less one. */
   private failures = 0;
   private download?: Promise<void>;
   private readonly removalListeners: Array<(isCurrent: (key: KeyObject) => boolean) => void> = [];
@@ -97,7 +96,7 @@ export class KeySet {
       key = this.find(kid, alg);
     }
     if (key) return key;
-    if (!this.fixed && (this.lastAttemptFailed || this.loadedAt === 0)) {
+    if (!this.fixed && (this.failures > 0 || this.loadedAt === 0)) {
       const retryAfterMs = this.waitMs() - (this.now() - this.lastAttemptAt);
       throw withoutStack(() => new KeySetUnavailableException(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     }
@@ -147,7 +146,7 @@ export class KeySet {
   /** Least time after the last attempt before the next one: the cooldown, or after failures the shorter backoff. */
   private waitMs(): number {
     const cooldownMs = this.config.jwksCooldownMs;
-    if (!this.lastAttemptFailed) return cooldownMs;
+    if (this.failures === 0) return cooldownMs;
     // 2 ** 30 s is far beyond any cooldown: capping the exponent keeps the number finite.
     return Math.min(cooldownMs, FIRST_BACKOFF_MS * 2 ** Math.min(this.failures - 1, 30));
   }
@@ -176,10 +175,8 @@ export class KeySet {
       if (!Array.isArray(jwks)) throw new Error(`${jwksUri} did not return a JWK Set ({ "keys": [...] })`);
       if (jwks.length > MAX_KEYS) throw new Error(`${jwksUri} lists ${jwks.length} keys, more than ${MAX_KEYS}`);
       this.install(jwks);
-      this.lastAttemptFailed = false;
       this.failures = 0;
     } catch (error) {
-      this.lastAttemptFailed = true;
       this.failures++;
       // A discovered jwks_uri may have moved (that may be why it failed): ask discovery again next time.
       if (this.config.keySource.jwksUri === undefined) this.jwksUri = undefined;
