@@ -238,7 +238,7 @@ describe('provisioning', () => {
 
     it('should take a conflict (another instance created it just now) as done', async () => {
       const store = new InMemoryPolicyStore();
-      const racing = Object.assign(Object.create(store) as InMemoryPolicyStore, { getPolicy: async () => undefined });
+      const racing = Object.assign(Object.create(store) as InMemoryPolicyStore, { listPolicies: async () => [] });
       await store.edit([{ kind: 'put-policy', policy: 'note', document: note }], { actor: 'other instance' });
       expect(await createMissingPolicies(racing, [{ policy: 'note', document: {} }], { actor: 'app' })).toEqual([]);
       expect((await store.getPolicy('note'))?.document.roles).toEqual(note.roles);

@@ -237,8 +237,10 @@ export async function applyPolicyPlan(store: PolicyStore, plan: PolicyPlan, opti
  */
 export async function createMissingPolicies(store: PolicyStore, policies: readonly NamedPolicy[], options: { readonly actor: string }): Promise<string[]> {
   const created: string[] = [];
+  // Names only: this runs at every start, and reading whole policies would grow with their grants.
+  const existing = new Set((await store.listPolicies()).map(({ name }) => name));
   for (const { policy, document } of policies) {
-    if (await store.getPolicy(policy)) continue;
+    if (existing.has(policy)) continue;
     try {
       await store.edit([{ kind: 'put-policy', policy, document, ifRevision: 0 }], { actor: options.actor });
       created.push(policy);
