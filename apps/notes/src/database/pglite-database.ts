@@ -50,11 +50,6 @@ export class PgliteDatabase implements SqlDatabase {
     }
   }
 
-  /** The PGlite instance, e.g. for `PgliteDriver.wrap()`; prefer {@link storeDriver}, which keeps it open for its user. */
-  get pglite(): PGlite {
-    return this.db;
-  }
-
   /** Whether the PGlite instance has been closed. */
   get closed(): boolean {
     return this.db.closed;
