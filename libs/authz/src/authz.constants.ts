@@ -3,6 +3,7 @@ export const PUBLIC_KEY = 'authz:public';
 export const SCOPES_KEY = 'authz:scopes';
 export const PERMISSIONS_KEY = 'authz:permissions';
 export const POLICY_KEY = 'authz:policy';
+export const RESOURCE_KEY = 'authz:resource';
 
 /** Algorithms the library can verify. Symmetric (HS*) algorithms are deliberately absent. */
 export const SUPPORTED_ALGORITHMS = [

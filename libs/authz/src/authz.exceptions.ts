@@ -95,13 +95,16 @@ export class PermissionDeniedException extends AuthzException {
     readonly policy: string,
     readonly missingPermissions: readonly string[],
     mode: 'all' | 'any',
+    /** The resource the permissions were asked on (`@Resource()`), if any. */
+    readonly resource?: string,
   ) {
+    const on = resource === undefined ? '' : ` on resource '${resource}'`;
     super(
       HttpStatus.FORBIDDEN,
       mode === 'any'
-        ? `Policy '${policy}' grants none of: ${missingPermissions.join(', ')}`
-        : `Policy '${policy}' does not grant: ${missingPermissions.join(', ')}`,
-      { policy, missingPermissions },
+        ? `Policy '${policy}' grants none of: ${missingPermissions.join(', ')}${on}`
+        : `Policy '${policy}' does not grant: ${missingPermissions.join(', ')}${on}`,
+      resource === undefined ? { policy, missingPermissions } : { policy, missingPermissions, resource },
     );
   }
 }

@@ -22,6 +22,7 @@ export { Public } from './decorators/public.decorator';
 export { Scopes } from './decorators/scopes.decorator';
 export { Permissions } from './decorators/permissions.decorator';
 export { Policy } from './decorators/policy.decorator';
+export { Resource, type ResourceResolver } from './decorators/resource.decorator';
 export { CurrentIdentity } from './decorators/current-identity.decorator';
 export type { RequirementGroup } from './decorators/requirement';
 
@@ -41,7 +42,16 @@ export { ALL_PERMISSIONS, MAX_NAME_LENGTH, nameProblem, type NameKind } from './
 export { checkPolicyDocument, InvalidPolicyError, type PolicyDocument, type PolicyDocuments, type SubjectGrants } from './policy/policy-document';
 export { explainPermission, type DecisionGrants, type GrantPath } from './policy/grants';
 
-export { PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type StoredPolicy } from './store/policy-store';
+export {
+  PolicyStore,
+  type PolicyChange,
+  type PolicyChangeListener,
+  type PolicySummary,
+  type ResourceGrants,
+  type ResourcePage,
+  type StoredPolicy,
+  type SubjectResource,
+} from './store/policy-store';
 export { InMemoryPolicyStore } from './store/in-memory-policy-store';
 export type { AuditEntry, AuditQuery, EditOptions, EditResult, EditState, EditTarget, PolicyEdit } from './store/policy-edit';
 export { PolicyNotFoundError, PolicyStoreError, RevisionConflictError, RoleInUseError, RoleNotFoundError } from './store/store-errors';

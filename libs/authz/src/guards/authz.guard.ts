@@ -17,6 +17,7 @@ import type { AuthzIdentity } from '../identity/identity';
 import { toIdentity } from '../identity/identity-mapper';
 import { TokenVerifier } from '../jwt/token-verifier';
 import type { VerifiedClaims } from '../jwt/verified-claims';
+import { nameProblem } from '../policy/names';
 import { PolicyService } from '../policy/policy.service';
 import { DecisionDeadline } from './decision-deadline';
 import { readRouteRequirements, type RouteRequirements } from './route-requirements';
@@ -70,7 +71,7 @@ export class AuthzGuard implements CanActivate {
       // rejection refuses the request instead of being dropped. The built-in steps answer synchronously when they can.
       const scoped = this.checkScopes(route, identity);
       if (scoped) await scoped;
-      const decision = this.checkPermissions(route, identity);
+      const decision = this.checkPermissions(route, identity, route.resource && this.resourceOf(route, request, context));
       if (decision) await decision;
       request.user = identity;
       return true;
@@ -107,20 +108,36 @@ export class AuthzGuard implements CanActivate {
   }
 
   /**
-   * Asks the PolicyService; 403 naming the missing permissions, 503 if it fails or exceeds `policyTimeoutMs`.
-   * Returns nothing when the route needs no permission or the service's cached decisions grant them all.
+   * Asks the PolicyService (about `resource`, from the route's `@Resource()`); 403 naming the missing permissions,
+   * 503 if it fails or exceeds `policyTimeoutMs`. Returns nothing when the route needs no permission or the service's
+   * cached decisions grant them all.
    */
-  protected checkPermissions(route: RouteRequirements, identity: AuthzIdentity): Promise<void> | void {
+  protected checkPermissions(route: RouteRequirements, identity: AuthzIdentity, resource?: string): Promise<void> | void {
     if (route.permissions.length === 0) return;
     const policy = route.policy!;
     let needed = this.neededByRoute.get(route);
     if (!needed) this.neededByRoute.set(route, (needed = [...new Set(route.permissions.flatMap((group) => group.names))]));
     try {
-      if (needed.every((permission) => this.policies.cachedDecision?.(policy, identity, permission) === true)) return;
+      if (needed.every((permission) => this.policies.cachedDecision?.(policy, identity, permission, resource) === true)) return;
     } catch (error) {
       this.policyFailed(policy, identity, error);
     }
-    return this.askPolicy(route, policy, needed, identity);
+    return this.askPolicy(route, policy, needed, identity, resource);
+  }
+
+  /**
+   * The resource the request is about. A value that is no valid name, or a resolver that throws, counts as none:
+   * the decision then rests on type-wide grants, which never allow more.
+   */
+  private resourceOf(route: RouteRequirements, request: unknown, context: ExecutionContext): string | undefined {
+    let resource: string | undefined;
+    try {
+      resource = route.resource!(request, context);
+    } catch (error) {
+      this.logger.error(`@Resource() of ${context.getClass().name}.${context.getHandler().name} threw; deciding on type-wide grants only`, (error as Error)?.stack ?? String(error));
+      return undefined;
+    }
+    return nameProblem(resource, 'resource') === undefined ? resource : undefined;
   }
 
   private policyFailed(policy: string, identity: AuthzIdentity, error: unknown): never {
@@ -130,12 +147,12 @@ export class AuthzGuard implements CanActivate {
     throw withoutStack(() => new PolicyUnavailableException(policy));
   }
 
-  private async askPolicy(route: RouteRequirements, policy: string, needed: readonly string[], identity: AuthzIdentity): Promise<void> {
+  private async askPolicy(route: RouteRequirements, policy: string, needed: readonly string[], identity: AuthzIdentity, resource: string | undefined): Promise<void> {
     let granted: boolean[];
     try {
       // Aborted at the deadline, so that a slow backend is not left working for an answer nobody waits for.
       const controller = new AbortController();
-      const options = { signal: controller.signal };
+      const options = resource === undefined ? { signal: controller.signal } : { signal: controller.signal, resource };
       const decision = Promise.all(needed.map((permission) => this.policies.hasPermission(policy, identity, permission, options)));
       granted = await this.deadline.race(decision, () => new Error(`policy '${policy}' gave no answer within ${this.config.policyTimeoutMs} ms`), controller);
     } catch (error) {
@@ -146,7 +163,7 @@ export class AuthzGuard implements CanActivate {
     for (const group of route.permissions) {
       const missing = group.names.filter((permission) => !held.has(permission));
       if (group.mode === 'all' ? missing.length > 0 : missing.length === group.names.length) {
-        throw withoutStack(() => new PermissionDeniedException(policy, missing, group.mode));
+        throw withoutStack(() => new PermissionDeniedException(policy, missing, group.mode, resource));
       }
     }
   }

@@ -1,18 +1,21 @@
-/** Longest policy, role, subject, identity-role or permission name the library accepts. */
-export const MAX_NAME_LENGTH = 200;
+/**
+ * Longest policy, role, subject, identity-role, permission or resource name the library accepts: 255, the longest
+ * `sub` OpenID Connect allows (Core 1.0 §2).
+ */
+export const MAX_NAME_LENGTH = 255;
 
 /** The wildcard permission: grants every permission of its policy, and only where written. */
 export const ALL_PERMISSIONS = '*';
 
 /** What a name stands for; only a permission may be the wildcard `'*'`. */
-export type NameKind = 'policy' | 'role' | 'subject' | 'identity role' | 'permission';
+export type NameKind = 'policy' | 'role' | 'subject' | 'identity role' | 'permission' | 'resource';
 
 // Control characters (NUL included) break logs, headers and terminals; they are never part of a real name.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * Why `name` cannot be a name of `kind`, or `undefined` when it can. One rule set for the `policies` option, the
- * stores and the admin API: 1 to 200 characters, no control characters, no leading or trailing spaces, and `*`
+ * stores and the admin API: 1 to 255 characters, no control characters, no leading or trailing spaces, and `*`
  * only as the whole permission `'*'`.
  *
  * @example

@@ -1,7 +1,9 @@
 import type { PolicyDocument, SubjectGrants } from '../policy/policy-document';
 
 /**
- * One change to a policy store. A list of edits is applied in one transaction: all or nothing, with one audit entry
+ * One change to a policy store. Resource edits grant a role on one resource of the policy (`grant-resource-role`,
+ * e.g. the owner of note 42), revoke it, or drop every grant on a resource (`delete-resource`, when the record is
+ * deleted); the role must exist in the policy. A list of edits is applied in one transaction: all or nothing, with one audit entry
  * per edit that changed something. `ifRevision` makes an edit conditional on the policy's revision (`0`: the
  * policy must not exist yet), so that concurrent writers get a conflict instead of overwriting each other.
  *
@@ -16,6 +18,8 @@ export type PolicyEdit = (
   | { readonly kind: 'delete-role'; readonly policy: string; readonly role: string }
   | { readonly kind: 'put-identity-role'; readonly policy: string; readonly identityRole: string; readonly roles: readonly string[] }
   | { readonly kind: 'delete-identity-role'; readonly policy: string; readonly identityRole: string }
+  | { readonly kind: 'grant-resource-role' | 'revoke-resource-role'; readonly policy: string; readonly resource: string; readonly subject: string; readonly role: string }
+  | { readonly kind: 'delete-resource'; readonly policy: string; readonly resource: string }
 ) & { readonly ifRevision?: number };
 
 /** Who makes the edits: the admin's subject from the verified token, or a tool's name (`policy-cli`, `bootstrap`). */
@@ -34,10 +38,25 @@ export interface EditResult {
 }
 
 /** What an edit touched: the part of the policy an audit entry shows before and after. */
-export type EditTarget = { readonly subject: string } | { readonly role: string } | { readonly identityRole: string } | Record<string, never>;
+export type EditTarget =
+  | { readonly subject: string }
+  | { readonly role: string }
+  | { readonly identityRole: string }
+  | { readonly resource: string; readonly subject: string }
+  | { readonly resource: string }
+  | Record<string, never>;
 
-/** The part of a policy an edit touches, as the audit trail shows it (`null`: absent). */
-export type EditState = PolicyDocument | Required<SubjectGrants> | { readonly permissions: readonly string[] } | { readonly roles: readonly string[] } | null;
+/**
+ * The part of a policy an edit touches, as the audit trail shows it (`null`: absent). A subject's roles on a
+ * resource are `{ roles }`; a deleted resource's grants are `{ subjects }` (subject → roles).
+ */
+export type EditState =
+  | PolicyDocument
+  | Required<SubjectGrants>
+  | { readonly permissions: readonly string[] }
+  | { readonly roles: readonly string[] }
+  | { readonly subjects: Readonly<Record<string, readonly string[]>> }
+  | null;
 
 /** Who changed what, when: written in the same transaction as the change. */
 export interface AuditEntry {
@@ -59,6 +78,7 @@ export interface AuditEntry {
 export interface AuditQuery {
   readonly policy?: string;
   readonly subject?: string;
+  readonly resource?: string;
   readonly after?: number;
   readonly limit: number;
 }
@@ -77,6 +97,11 @@ export function editTarget(edit: PolicyEdit): EditTarget {
     case 'put-identity-role':
     case 'delete-identity-role':
       return { identityRole: edit.identityRole };
+    case 'grant-resource-role':
+    case 'revoke-resource-role':
+      return { resource: edit.resource, subject: edit.subject };
+    case 'delete-resource':
+      return { resource: edit.resource };
     case 'put-policy':
       return {};
   }

@@ -5,11 +5,14 @@ import type { AuditEntry, AuditQuery, EditOptions, EditResult, PolicyEdit } from
 
 /**
  * What changed in a store, ids only. No `policy`: anything may have changed (a listener reconnected), so every
- * remembered decision must go. No `subject`: the policy's roles or mappings changed, so all of its decisions go.
+ * remembered decision must go. No `subject` and no `resource`: the policy's roles or mappings changed, so all of its
+ * decisions go. `resource` without `subject`: every grant on that resource changed (it was deleted).
  */
 export interface PolicyChange {
   readonly policy?: string;
   readonly subject?: string;
+  /** The resource whose grants changed, for resource grants. */
+  readonly resource?: string;
   /** The store's revision after the change, when known. */
   readonly revision?: number;
 }
@@ -22,6 +25,28 @@ export interface PolicySummary {
   readonly name: string;
   /** Grows with every change to the policy; the admin API's `ETag`. */
   readonly revision: number;
+}
+
+/** Who holds which roles on one resource of a policy. */
+export interface ResourceGrants {
+  readonly policy: string;
+  readonly resource: string;
+  /** The policy's revision when read. */
+  readonly revision: number;
+  /** Subject → roles held on the resource, subjects in code-point order; empty when nobody holds anything. */
+  readonly subjects: Readonly<Record<string, readonly string[]>>;
+}
+
+/** One resource on which a subject holds roles. */
+export interface SubjectResource {
+  readonly resource: string;
+  readonly roles: readonly string[];
+}
+
+/** Which page of a subject's resources to read: resource ids after `after` in code-point order, at most `limit`. */
+export interface ResourcePage {
+  readonly after?: string;
+  readonly limit: number;
 }
 
 /** A whole policy with its revision. */
@@ -44,8 +69,17 @@ export interface StoredPolicy extends PolicySummary {
  * })
  */
 export abstract class PolicyStore {
-  /** The grants one decision needs, or `undefined` when the store does not know the policy. */
-  abstract grantsFor(policy: string, subject: string, identityRoles: readonly string[]): Promise<DecisionGrants | undefined>;
+  /**
+   * The grants one decision needs, or `undefined` when the store does not know the policy. With `resources`, also
+   * the roles the subject holds on each of them (the batch form asks for many in the same read).
+   */
+  abstract grantsFor(policy: string, subject: string, identityRoles: readonly string[], resources?: readonly string[]): Promise<DecisionGrants | undefined>;
+
+  /** Who holds which roles on `resource`, or `undefined` when the store does not know the policy. */
+  abstract resourceGrants(policy: string, resource: string): Promise<ResourceGrants | undefined>;
+
+  /** A page of the resources on which `subject` holds roles, or `undefined` when the store does not know the policy. */
+  abstract subjectResources(policy: string, subject: string, page: ResourcePage): Promise<SubjectResource[] | undefined>;
 
   /** Subscribes to changes; returns the unsubscribe function. */
   abstract onChange(listener: PolicyChangeListener): () => void;

@@ -40,12 +40,12 @@ export class RevisionConflictError extends PolicyStoreError {
   }
 }
 
-/** The role is still held by subjects or given by identity roles, so it cannot be deleted (409). */
+/** The role is still held by subjects (type-wide or on a resource) or given by identity roles, so it cannot be deleted (409). */
 export class RoleInUseError extends PolicyStoreError {
   constructor(
     readonly policy: string,
     readonly role: string,
   ) {
-    super(`Role '${role}' of policy '${policy}' is still held by subjects or given by identity roles; revoke it first`);
+    super(`Role '${role}' of policy '${policy}' is still held by subjects (type-wide or on resources) or given by identity roles; revoke it first`);
   }
 }
