@@ -65,6 +65,11 @@ describe.each(ADAPTERS)('the admin API access rules on %s', (adapter) => {
         dave.delete('/policies/note/identity-roles/notes-admin'),
         dave.get('/policies/note/explain?subject=susan&permission=CanRead'),
         dave.get('/audit'),
+        dave.get('/policies/note/resources/42'),
+        dave.put('/policies/note/resources/42/subjects/dave/roles/editor'),
+        dave.delete('/policies/note/resources/42/subjects/susan/roles/reader'),
+        dave.delete('/policies/note/resources/42'),
+        dave.get('/policies/note/subjects/susan/resources'),
       ]);
       expect(answers.map((res) => res.status)).toEqual(answers.map(() => 403));
     });

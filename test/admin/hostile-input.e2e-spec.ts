@@ -25,10 +25,10 @@ const cases: Record<string, HostileCase> = {
   // Sizes
   'a 2 MB policy document': { send: (admin) => admin.put('/policies/note', { roles: { reader: ['x'.repeat(2_000_000)] } }), status: 413 },
   'a 2 MB role body': { send: (admin) => admin.put('/policies/note/roles/reader', { permissions: ['x'.repeat(2_000_000)] }), status: 413 },
-  'a 10k-character subject in the path': { send: (admin) => admin.put(`/policies/note/subjects/${LONG}/roles/reader`), status: 400, field: 'subject', message: 'subject must be at most 200 characters' },
-  'a 10k-character policy in the path': { send: (admin) => admin.put(`/policies/${LONG}`, {}), status: 400, field: 'policy', message: 'policy must be at most 200 characters' },
+  'a 10k-character subject in the path': { send: (admin) => admin.put(`/policies/note/subjects/${LONG}/roles/reader`), status: 400, field: 'subject', message: 'subject must be at most 255 characters' },
+  'a 10k-character policy in the path': { send: (admin) => admin.put(`/policies/${LONG}`, {}), status: 400, field: 'policy', message: 'policy must be at most 255 characters' },
   'a 10k-character permission in the path': { send: (admin) => admin.put(`/policies/note/subjects/bob/permissions/${LONG}`), status: 400, field: 'permission' },
-  'a 10k-character role in a role mapping': { send: (admin) => admin.put('/policies/note/identity-roles/staff', { roles: [LONG] }), status: 400, field: 'roles[0]', message: 'roles[0] must be at most 200 characters' },
+  'a 10k-character role in a role mapping': { send: (admin) => admin.put('/policies/note/identity-roles/staff', { roles: [LONG] }), status: 400, field: 'roles[0]', message: 'roles[0] must be at most 255 characters' },
   'a 10k-character permission in a document': { send: (admin) => admin.put('/policies/note', { roles: { reader: [LONG] } }), status: 400, field: 'roles.reader[0]' },
   '1001 permissions of a role': { send: (admin) => admin.put('/policies/note/roles/reader', { permissions: MANY(1001) }), status: 400, field: 'permissions', message: 'permissions must hold at most 1000 items, not 1001' },
   '1001 roles of an identity role': { send: (admin) => admin.put('/policies/note/identity-roles/staff', { roles: MANY(1001) }), status: 400, field: 'roles' },
@@ -78,6 +78,20 @@ const cases: Record<string, HostileCase> = {
   'a huge audit after': { send: (admin) => admin.get(`/audit?after=${'9'.repeat(400)}`), status: 400, field: 'after' },
   'an unknown audit query field': { send: (admin) => admin.get('/audit?actor=carol'), status: 400, field: 'actor', message: 'property actor should not exist' },
   'a * subject in the audit query': { send: (admin) => admin.get('/audit?subject=*'), status: 400, field: 'subject' },
+  'a NUL in a resource of the audit query': { send: (admin) => admin.get('/audit?resource=4%002'), status: 400, field: 'resource', message: 'resource must not contain control characters' },
+  // Resource grants
+  'a 10k-character resource in the path': { send: (admin) => admin.put(`/policies/note/resources/${LONG}/subjects/bob/roles/reader`), status: 400, field: 'resource', message: 'resource must be at most 255 characters' },
+  'a NUL in a resource in the path': { send: (admin) => admin.delete('/policies/note/resources/4%002'), status: 400, field: 'resource', message: 'resource must not contain control characters' },
+  '* as a resource in the path': { send: (admin) => admin.put('/policies/note/resources/*/subjects/bob/roles/reader'), status: 400, field: 'resource', message: `resource ${STAR_MESSAGE}` },
+  'a resource with a leading space in the path': { send: (admin) => admin.get('/policies/note/resources/%2042'), status: 400, field: 'resource', message: 'resource must not start or end with spaces' },
+  '* as a role on a resource': { send: (admin) => admin.put('/policies/note/resources/42/subjects/bob/roles/*'), status: 400, field: 'role' },
+  'a NUL in a subject on a resource': { send: (admin) => admin.delete('/policies/note/resources/42/subjects/b%00b/roles/reader'), status: 400, field: 'subject' },
+  'a resource page limit of 0': { send: (admin) => admin.get('/policies/note/subjects/susan/resources?limit=0'), status: 400, field: 'limit', message: 'limit must be a whole number from 1 to 1000' },
+  'a resource page limit of 1001': { send: (admin) => admin.get('/policies/note/subjects/susan/resources?limit=1001'), status: 400, field: 'limit' },
+  'an empty resource page after': { send: (admin) => admin.get('/policies/note/subjects/susan/resources?after='), status: 400, field: 'after', message: 'after must not be empty' },
+  'a repeated resource page after': { send: (admin) => admin.get('/policies/note/subjects/susan/resources?after=1&after=2'), status: 400, field: 'after', message: 'after must be a string' },
+  'an unknown resource page query field': { send: (admin) => admin.get('/policies/note/subjects/susan/resources?role=owner'), status: 400, field: 'role', message: 'property role should not exist' },
+  'a * resource to explain on': { send: (admin) => admin.get('/policies/note/explain?subject=susan&permission=CanRead&resource=*'), status: 400, field: 'resource' },
 };
 
 describe.each(ADAPTERS)('hostile input to the admin API on %s', (adapter) => {
@@ -108,11 +122,19 @@ describe.each(ADAPTERS)('hostile input to the admin API on %s', (adapter) => {
     });
   });
 
-  describe('when a name is at the limit of 200 characters', () => {
+  describe('when a name is at the limit of 255 characters', () => {
     it('should accept it in the path', async () => {
-      const subject = 's'.repeat(200);
+      const subject = 's'.repeat(255);
       await admin.put(`/policies/note/subjects/${subject}/roles/reader`).expect(204);
       expect((await admin.get(`/policies/note/subjects/${subject}`).expect(200)).body.roles).toEqual(['reader']);
+    });
+
+    it('should accept a resource of 255 characters, and refuse one of 256', async () => {
+      const resource = 'r'.repeat(255);
+      await admin.put(`/policies/note/resources/${resource}/subjects/bob/roles/reader`).expect(204);
+      expect((await admin.get(`/policies/note/resources/${resource}`).expect(200)).body.subjects).toEqual({ bob: ['reader'] });
+      const res = await admin.get(`/policies/note/resources/${resource}r`).expect(400);
+      expect(res.body).toMatchObject({ field: 'resource', message: 'resource must be at most 255 characters' });
     });
   });
 

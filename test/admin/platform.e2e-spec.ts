@@ -3,7 +3,7 @@ import { CaptureLogger } from '../security/support/capture-logger';
 import { AdminClient, createAdminApp } from './support/admin-app';
 import { seededStore } from './support/seed';
 
-// Fastify routes a parameter only up to `maxParamLength` characters (100 by default), names may have 200.
+// Fastify routes a parameter only up to `maxParamLength` characters (100 by default), names may have 255.
 
 describe('the admin API on Fastify with the default maxParamLength', () => {
   const store = seededStore();

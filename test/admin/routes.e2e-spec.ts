@@ -189,7 +189,7 @@ describe.each(ADAPTERS)('the admin API routes on %s', (adapter) => {
       expect(res.body).toEqual({
         statusCode: 409,
         error: 'Conflict',
-        message: "Role 'reader' of policy 'note' is still held by subjects or given by identity roles; revoke it first",
+        message: "Role 'reader' of policy 'note' is still held by subjects (type-wide or on resources) or given by identity roles; revoke it first",
         policy: 'note',
         role: 'reader',
       });

@@ -39,6 +39,11 @@ describe.each(ADAPTERS)('the admin API when the policy store fails on %s', (adap
     ['reading a subject', (client: AdminClient) => client.get('/policies/note/subjects/susan')],
     ['explaining a decision', (client: AdminClient) => client.get('/policies/note/explain?subject=susan&permission=CanRead')],
     ['reading the audit trail', (client: AdminClient) => client.get('/audit')],
+    ['reading a resource\'s grants', (client: AdminClient) => client.get('/policies/note/resources/42')],
+    ['granting a role on a resource', (client: AdminClient) => client.put('/policies/note/resources/42/subjects/bob/roles/reader')],
+    ['deleting a resource\'s grants', (client: AdminClient) => client.delete('/policies/note/resources/42')],
+    ['listing a subject\'s resources', (client: AdminClient) => client.get('/policies/note/subjects/susan/resources')],
+    ['explaining a decision on a resource', (client: AdminClient) => client.get('/policies/note/explain?subject=susan&permission=CanRead&resource=42')],
   ])('when %s', (_case, send) => {
     it('should answer 503 with Retry-After: 5 and log the error with its stack', async () => {
       const res = await send(admin).expect(503);

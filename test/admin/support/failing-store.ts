@@ -1,4 +1,17 @@
-import { InMemoryPolicyStore, type AuditEntry, type AuditQuery, type DecisionGrants, type EditOptions, type EditResult, type PolicyEdit, type PolicySummary, type StoredPolicy } from 'nestjs-authz';
+import {
+  InMemoryPolicyStore,
+  type AuditEntry,
+  type AuditQuery,
+  type DecisionGrants,
+  type EditOptions,
+  type EditResult,
+  type PolicyEdit,
+  type PolicySummary,
+  type ResourceGrants,
+  type ResourcePage,
+  type StoredPolicy,
+  type SubjectResource,
+} from 'nestjs-authz';
 
 /**
  * An in-memory store that fails like a database that went away: with `down`, every call throws a plain Error,
@@ -8,9 +21,19 @@ export class FailingStore extends InMemoryPolicyStore {
   down = false;
   guardDown = false;
 
-  override async grantsFor(policy: string, subject: string, identityRoles: readonly string[]): Promise<DecisionGrants | undefined> {
+  override async grantsFor(policy: string, subject: string, identityRoles: readonly string[], resources?: readonly string[]): Promise<DecisionGrants | undefined> {
     if (policy === 'authz' ? this.guardDown : this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-    return super.grantsFor(policy, subject, identityRoles);
+    return super.grantsFor(policy, subject, identityRoles, resources);
+  }
+
+  override async resourceGrants(policy: string, resource: string): Promise<ResourceGrants | undefined> {
+    this.fail();
+    return super.resourceGrants(policy, resource);
+  }
+
+  override async subjectResources(policy: string, subject: string, page: ResourcePage): Promise<SubjectResource[] | undefined> {
+    this.fail();
+    return super.subjectResources(policy, subject, page);
   }
 
   override async listPolicies(): Promise<PolicySummary[]> {

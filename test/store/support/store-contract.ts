@@ -153,7 +153,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         const { policy, revision } = await create('empty', {});
         expect(revision).toBeGreaterThan(0);
         expect(await store.getPolicy(policy)).toEqual({ name: policy, revision, document: { roles: {}, subjects: {}, identityRoles: {} } });
-        expect(await store.grantsFor(policy, 'susan', ['notes-admin'])).toEqual({ revision, subjectRoles: [], subjectPermissions: [], identityRoles: new Map(), rolePermissions: new Map() });
+        expect(await store.grantsFor(policy, 'susan', ['notes-admin'])).toEqual({ revision, subjectRoles: [], subjectPermissions: [], identityRoles: new Map(), resourceRoles: new Map(), rolePermissions: new Map() });
       });
 
       it('should change nothing when the same document is put again', async () => {
@@ -229,7 +229,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         expect(result.changed).toEqual([true]);
         expect(result.revision).toBeGreaterThan(revision);
         expect(unordered((await store.getPolicy(policy))?.document)).toEqual({ roles: { editor: ['CanEdit'] }, subjects: { ann: { roles: ['editor'], permissions: [] } }, identityRoles: {} });
-        expect(await store.grantsFor(policy, 'susan', ['notes-admin'])).toEqual({ revision: result.revision, subjectRoles: [], subjectPermissions: [], identityRoles: new Map(), rolePermissions: new Map() });
+        expect(await store.grantsFor(policy, 'susan', ['notes-admin'])).toEqual({ revision: result.revision, subjectRoles: [], subjectPermissions: [], identityRoles: new Map(), resourceRoles: new Map(), rolePermissions: new Map() });
         expect(await revisionOf(policy)).toBe(result.revision);
       });
     });
@@ -246,6 +246,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
             subjectRoles: ['reader'],
             subjectPermissions: ['CanShare'],
             identityRoles: new Map([['notes-writer', ['writer']]]),
+            resourceRoles: new Map(),
             rolePermissions: new Map([
               ['reader', ['CanRead']],
               ['writer', ['CanRead', 'CanWrite']],
@@ -256,13 +257,13 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
 
       it('should give an unknown subject empty lists, and still map the identity roles', async () => {
         const { policy, revision } = await create('unknown-subject');
-        expect(await store.grantsFor(policy, 'nobody', [])).toEqual({ revision, subjectRoles: [], subjectPermissions: [], identityRoles: new Map(), rolePermissions: new Map() });
+        expect(await store.grantsFor(policy, 'nobody', [])).toEqual({ revision, subjectRoles: [], subjectPermissions: [], identityRoles: new Map(), resourceRoles: new Map(), rolePermissions: new Map() });
         expect(await store.grantsFor(policy, 'nobody', ['notes-admin'])).toEqual({
           revision,
           subjectRoles: [],
           subjectPermissions: [],
           identityRoles: new Map([['notes-admin', ['moderator']]]),
-          rolePermissions: new Map([['moderator', ['*']]]),
+          resourceRoles: new Map(), rolePermissions: new Map([['moderator', ['*']]]),
         });
       });
 
@@ -288,14 +289,15 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
               ['toString', ['hasOwnProperty']],
               ['__proto__', ['constructor']],
             ]),
+            resourceRoles: new Map(),
             rolePermissions: new Map([
               ['constructor', ['toString']],
               ['hasOwnProperty', ['valueOf']],
             ]),
           }),
         );
-        expect(await store.grantsFor(policy, 'toString', [])).toEqual({ revision, subjectRoles: [], subjectPermissions: ['__proto__'], identityRoles: new Map(), rolePermissions: new Map() });
-        expect(await store.grantsFor(policy, 'constructor', ['valueOf', 'hasOwnProperty'])).toEqual({ revision, subjectRoles: [], subjectPermissions: [], identityRoles: new Map(), rolePermissions: new Map() });
+        expect(await store.grantsFor(policy, 'toString', [])).toEqual({ revision, subjectRoles: [], subjectPermissions: ['__proto__'], identityRoles: new Map(), resourceRoles: new Map(), rolePermissions: new Map() });
+        expect(await store.grantsFor(policy, 'constructor', ['valueOf', 'hasOwnProperty'])).toEqual({ revision, subjectRoles: [], subjectPermissions: [], identityRoles: new Map(), resourceRoles: new Map(), rolePermissions: new Map() });
         expect(unordered((await store.getPolicy(policy))?.document)).toEqual(
           unordered(
             JSON.parse(
@@ -316,6 +318,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
             subjectRoles: ['constructor'],
             subjectPermissions: [],
             identityRoles: new Map([['valueOf', ['toString']]]),
+            resourceRoles: new Map(),
             rolePermissions: new Map([
               ['constructor', ['toString']],
               ['toString', ['constructor']],
@@ -330,7 +333,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         const { policy } = await create('grant-role');
         const first = await edit([{ kind: 'grant-role', policy, subject: 'ann', role: 'reader' }]);
         expect(first.changed).toEqual([true]);
-        expect(await store.grantsFor(policy, 'ann', [])).toEqual({ revision: first.revision, subjectRoles: ['reader'], subjectPermissions: [], identityRoles: new Map(), rolePermissions: new Map([['reader', ['CanRead']]]) });
+        expect(await store.grantsFor(policy, 'ann', [])).toEqual({ revision: first.revision, subjectRoles: ['reader'], subjectPermissions: [], identityRoles: new Map(), resourceRoles: new Map(), rolePermissions: new Map([['reader', ['CanRead']]]) });
         const second = await edit([{ kind: 'grant-role', policy, subject: 'ann', role: 'reader' }]);
         expect(second).toMatchObject({ revision: first.revision, changed: [false] });
         expect(await revisionOf(policy)).toBe(first.revision);
@@ -340,7 +343,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         const { policy } = await create('revoke-role');
         const revoked = await edit([{ kind: 'revoke-role', policy, subject: 'susan', role: 'reader' }]);
         expect(revoked.changed).toEqual([true]);
-        expect(await store.grantsFor(policy, 'susan', [])).toEqual({ revision: revoked.revision, subjectRoles: [], subjectPermissions: ['CanShare'], identityRoles: new Map(), rolePermissions: new Map() });
+        expect(await store.grantsFor(policy, 'susan', [])).toEqual({ revision: revoked.revision, subjectRoles: [], subjectPermissions: ['CanShare'], identityRoles: new Map(), resourceRoles: new Map(), rolePermissions: new Map() });
         expect(
           await edit([
             { kind: 'revoke-role', policy, subject: 'susan', role: 'reader' },
@@ -375,7 +378,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         const { policy } = await create('grant-permission');
         const granted = await edit([{ kind: 'grant-permission', policy, subject: 'ann', permission: 'CanShare' }]);
         expect(granted.changed).toEqual([true]);
-        expect(await store.grantsFor(policy, 'ann', [])).toEqual({ revision: granted.revision, subjectRoles: [], subjectPermissions: ['CanShare'], identityRoles: new Map(), rolePermissions: new Map() });
+        expect(await store.grantsFor(policy, 'ann', [])).toEqual({ revision: granted.revision, subjectRoles: [], subjectPermissions: ['CanShare'], identityRoles: new Map(), resourceRoles: new Map(), rolePermissions: new Map() });
         expect(await edit([{ kind: 'grant-permission', policy, subject: 'ann', permission: 'CanShare' }])).toMatchObject({ revision: granted.revision, changed: [false] });
 
         const revoked = await edit([{ kind: 'revoke-permission', policy, subject: 'ann', permission: 'CanShare' }]);
@@ -494,7 +497,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         ]);
         expect(result.changed).toEqual([true, true]);
         expect((await store.getPolicy(policy))?.document.roles).not.toHaveProperty('archivist');
-        expect(await store.grantsFor(policy, 'nobody', ['notes-archivist'])).toEqual({ revision: result.revision, subjectRoles: [], subjectPermissions: [], identityRoles: new Map(), rolePermissions: new Map() });
+        expect(await store.grantsFor(policy, 'nobody', ['notes-archivist'])).toEqual({ revision: result.revision, subjectRoles: [], subjectPermissions: [], identityRoles: new Map(), resourceRoles: new Map(), rolePermissions: new Map() });
       });
     });
 
@@ -508,7 +511,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
           subjectRoles: [],
           subjectPermissions: [],
           identityRoles: new Map([['notes-reader', ['reader']]]),
-          rolePermissions: new Map([['reader', ['CanRead']]]),
+          resourceRoles: new Map(), rolePermissions: new Map([['reader', ['CanRead']]]),
         });
 
         const replaced = await edit([{ kind: 'put-identity-role', policy, identityRole: 'notes-reader', roles: ['writer', 'reader', 'writer'] }]);
@@ -618,6 +621,7 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
             subjectRoles: ['editor'],
             subjectPermissions: [],
             identityRoles: new Map([['notes-editor', ['editor', 'reader']]]),
+            resourceRoles: new Map(),
             rolePermissions: new Map([
               ['editor', ['CanEdit']],
               ['reader', ['CanRead']],
@@ -692,8 +696,8 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
       const cases: [string, (policy: string) => PolicyEdit, string][] = [
         ['an empty policy', () => ({ kind: 'grant-role', policy: '', subject: 'ann', role: 'reader' }), 'policy'],
         ["a policy '*'", () => ({ kind: 'put-policy', policy: '*', document: {} }), 'policy'],
-        ['a policy of 201 characters', () => ({ kind: 'put-policy', policy: 'p'.repeat(201), document: {} }), 'policy'],
-        ['a subject of 201 characters', (policy) => ({ kind: 'grant-role', policy, subject: 's'.repeat(201), role: 'reader' }), 'subject'],
+        ['a policy of 256 characters', () => ({ kind: 'put-policy', policy: 'p'.repeat(256), document: {} }), 'policy'],
+        ['a subject of 256 characters', (policy) => ({ kind: 'grant-role', policy, subject: 's'.repeat(256), role: 'reader' }), 'subject'],
         ["a subject '*'", (policy) => ({ kind: 'grant-permission', policy, subject: '*', permission: 'CanRead' }), 'subject'],
         ['an empty subject', (policy) => ({ kind: 'revoke-role', policy, subject: '', role: 'reader' }), 'subject'],
         ['a role with NUL', (policy) => ({ kind: 'grant-role', policy, subject: 'ann', role: 'read\u0000er' }), 'role'],
@@ -1003,6 +1007,199 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
         await barrier(stays);
         expect(stays.changes).toContainEqual({ policy, subject: 'ann', revision: result.revision });
         expect(leaves.changes.filter((change) => (change.revision ?? 0) >= result.revision)).toEqual([]);
+      });
+    });
+
+    describe('when roles are granted on resources', () => {
+      it('should give the roles held on each asked resource, and nothing type-wide', async () => {
+        const { policy } = await create('resource-grant');
+        const result = await edit([
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'writer' },
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'writer' },
+          { kind: 'grant-resource-role', policy, resource: 'note-2', subject: 'ann', role: 'reader' },
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'bob', role: 'archivist' },
+        ]);
+        expect(result.changed).toEqual([true, false, true, true]);
+        const grants = await store.grantsFor(policy, 'ann', [], ['note-1', 'note-2', 'note-3']);
+        expect(unordered(grants)).toEqual(
+          unordered({
+            revision: result.revision,
+            subjectRoles: [],
+            subjectPermissions: [],
+            identityRoles: new Map(),
+            resourceRoles: new Map([
+              ['note-1', ['writer']],
+              ['note-2', ['reader']],
+            ]),
+            rolePermissions: new Map([
+              ['writer', ['CanRead', 'CanWrite']],
+              ['reader', ['CanRead']],
+            ]),
+          }),
+        );
+        expect((await store.grantsFor(policy, 'ann', []))?.resourceRoles).toEqual(new Map());
+        expect((await store.grantsFor(policy, 'ann', [], ['note-3']))?.resourceRoles).toEqual(new Map());
+        expect(unordered((await store.grantsFor(policy, 'bob', [], ['note-1']))?.resourceRoles)).toEqual(new Map([['note-1', ['archivist']]]));
+      });
+
+      it('should treat resource ids such as __proto__, paths and non-ASCII as plain names', async () => {
+        const { policy } = await create('resource-names');
+        const ids = ['__proto__', 'constructor', 'notes/42', 'café ☕', 'a'.repeat(255)];
+        await edit(ids.map((resource) => ({ kind: 'grant-resource-role', policy, resource, subject: 'ann', role: 'reader' }) as const));
+        const grants = await store.grantsFor(policy, 'ann', [], ids);
+        expect([...(grants?.resourceRoles.keys() ?? [])].sort(byCodeUnits)).toEqual([...ids].sort(byCodeUnits));
+        expect((await store.resourceGrants(policy, '__proto__'))?.subjects).toEqual({ ann: ['reader'] });
+      });
+
+      it('should revoke a resource role, and revoking one not held should change nothing', async () => {
+        const { policy } = await create('resource-revoke');
+        await edit([{ kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'reader' }]);
+        const result = await edit([
+          { kind: 'revoke-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'reader' },
+          { kind: 'revoke-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'reader' },
+          { kind: 'revoke-resource-role', policy, resource: 'note-9', subject: 'zed', role: 'writer' },
+        ]);
+        expect(result.changed).toEqual([true, false, false]);
+        expect((await store.grantsFor(policy, 'ann', [], ['note-1']))?.resourceRoles).toEqual(new Map());
+      });
+
+      it('should refuse a role the policy does not define with RoleNotFoundError, and write nothing', async () => {
+        const { policy } = await create('resource-unknown-role');
+        const before = await snapshot(policy);
+        await expect(
+          edit([
+            { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'reader' },
+            { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'owner' },
+          ]),
+        ).rejects.toThrow(RoleNotFoundError);
+        expect(await snapshot(policy)).toEqual(before);
+        expect((await store.resourceGrants(policy, 'note-1'))?.subjects).toEqual({});
+      });
+
+      it('should refuse a resource edit on a policy that does not exist with PolicyNotFoundError', async () => {
+        await expect(edit([{ kind: 'grant-resource-role', policy: policyName('missing'), resource: 'r', subject: 'ann', role: 'reader' }])).rejects.toThrow(PolicyNotFoundError);
+        await expect(edit([{ kind: 'delete-resource', policy: policyName('missing'), resource: 'r' }])).rejects.toThrow(PolicyNotFoundError);
+      });
+
+      it('should drop every grant on a deleted resource and leave other resources alone; deleting it again changes nothing', async () => {
+        const { policy } = await create('resource-delete');
+        await edit([
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'writer' },
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'bob', role: 'reader' },
+          { kind: 'grant-resource-role', policy, resource: 'note-2', subject: 'ann', role: 'reader' },
+        ]);
+        const result = await edit([
+          { kind: 'delete-resource', policy, resource: 'note-1' },
+          { kind: 'delete-resource', policy, resource: 'note-1' },
+        ]);
+        expect(result.changed).toEqual([true, false]);
+        expect((await store.resourceGrants(policy, 'note-1'))?.subjects).toEqual({});
+        expect((await store.grantsFor(policy, 'bob', [], ['note-1']))?.resourceRoles).toEqual(new Map());
+        expect((await store.resourceGrants(policy, 'note-2'))?.subjects).toEqual({ ann: ['reader'] });
+        const [entry] = (await store.audit({ policy, limit: 100 })).filter((audited) => audited.action === 'delete-resource');
+        expect(entry).toMatchObject({ target: { resource: 'note-1' }, after: { subjects: {} } });
+        expect(unordered(entry.before)).toEqual({ subjects: { ann: ['writer'], bob: ['reader'] } });
+      });
+
+      it('should refuse to delete a role held on a resource, or to put a document without it, with RoleInUseError', async () => {
+        const { policy } = await create('resource-role-in-use');
+        await edit([{ kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'archivist' }]);
+        const before = await snapshot(policy);
+        await expect(edit([{ kind: 'delete-role', policy, role: 'archivist' }])).rejects.toThrow(RoleInUseError);
+        await expect(edit([{ kind: 'put-policy', policy, document: { roles: { reader: ['CanRead'] } } }])).rejects.toThrow(RoleInUseError);
+        expect(await snapshot(policy)).toEqual(before);
+      });
+
+      it('should keep resource grants when a document that keeps their roles is put', async () => {
+        const { policy } = await create('resource-put-policy');
+        await edit([{ kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'archivist' }]);
+        await edit([{ kind: 'put-policy', policy, document: { roles: { archivist: ['CanArchive', 'CanRead'] } } }]);
+        const grants = await store.grantsFor(policy, 'ann', [], ['note-1']);
+        expect(grants?.resourceRoles).toEqual(new Map([['note-1', ['archivist']]]));
+        expect(unordered(grants?.rolePermissions)).toEqual(new Map([['archivist', ['CanArchive', 'CanRead']]]));
+        expect((await store.getPolicy(policy))?.document.subjects).toEqual({});
+      });
+
+      it('should list who holds what on a resource, subjects in code-unit order, and undefined for an unknown policy', async () => {
+        const { policy, revision: created } = await create('resource-list');
+        expect(await store.resourceGrants(policy, 'note-1')).toEqual({ policy, resource: 'note-1', revision: created, subjects: {} });
+        const result = await edit([
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'zed', role: 'reader' },
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'Ann', role: 'writer' },
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'Ann', role: 'archivist' },
+        ]);
+        const listed = await store.resourceGrants(policy, 'note-1');
+        expect(listed).toMatchObject({ policy, resource: 'note-1', revision: result.revision });
+        expect(Object.keys(listed!.subjects)).toEqual(['Ann', 'zed']);
+        expect(unordered(listed!.subjects)).toEqual({ Ann: ['archivist', 'writer'], zed: ['reader'] });
+        expect(await store.resourceGrants(policyName('missing'), 'note-1')).toBeUndefined();
+      });
+
+      it("should page a subject's resources in code-unit order after `after`, and undefined for an unknown policy", async () => {
+        const { policy } = await create('resource-page');
+        await edit(['n-3', 'n-1', 'N-2', 'n-4'].map((resource) => ({ kind: 'grant-resource-role', policy, resource, subject: 'ann', role: 'reader' }) as const));
+        await edit([
+          { kind: 'grant-resource-role', policy, resource: 'n-1', subject: 'ann', role: 'writer' },
+          { kind: 'grant-resource-role', policy, resource: 'n-9', subject: 'bob', role: 'reader' },
+        ]);
+        const first = await store.subjectResources(policy, 'ann', { limit: 2 });
+        expect(first?.map((item) => item.resource)).toEqual(['N-2', 'n-1']);
+        expect(unordered(first?.[1])).toEqual({ resource: 'n-1', roles: ['reader', 'writer'] });
+        expect(await store.subjectResources(policy, 'ann', { after: 'n-1', limit: 10 })).toEqual([
+          { resource: 'n-3', roles: ['reader'] },
+          { resource: 'n-4', roles: ['reader'] },
+        ]);
+        expect(await store.subjectResources(policy, 'nobody', { limit: 10 })).toEqual([]);
+        expect(await store.subjectResources(policyName('missing'), 'ann', { limit: 10 })).toBeUndefined();
+      });
+
+      it('should audit each grant with its resource and subject, the roles before and after, and find it by resource', async () => {
+        const { policy } = await create('resource-audit');
+        const result = await edit([
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'reader' },
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'writer' },
+          { kind: 'grant-resource-role', policy, resource: 'note-2', subject: 'ann', role: 'reader' },
+          { kind: 'revoke-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'reader' },
+        ]);
+        const entries = await store.audit({ policy, resource: 'note-1', limit: 100 });
+        expect(entries.map((entry) => ({ ...entry, before: unordered(entry.before), after: unordered(entry.after) }))).toEqual([
+          expect.objectContaining({ actor: ACTOR, action: 'grant-resource-role', policy, target: { resource: 'note-1', subject: 'ann' }, before: { roles: [] }, after: { roles: ['reader'] } }),
+          expect.objectContaining({ action: 'grant-resource-role', before: { roles: ['reader'] }, after: { roles: ['reader', 'writer'] } }),
+          expect.objectContaining({ action: 'revoke-resource-role', before: { roles: ['reader', 'writer'] }, after: { roles: ['writer'] }, revision: result.revision }),
+        ]);
+        expect((await store.audit({ policy, subject: 'ann', limit: 100 })).filter((entry) => entry.action !== 'put-policy')).toHaveLength(4);
+      });
+
+      it('should tell listeners of resource grants with policy, subject and resource, and of a deleted resource without a subject', async () => {
+        const recorder = record();
+        const { policy } = await create('resource-notify');
+        const result = await edit([
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'reader' },
+          { kind: 'grant-resource-role', policy, resource: 'note-1', subject: 'ann', role: 'reader' },
+          { kind: 'delete-resource', policy, resource: 'note-1' },
+        ]);
+        await recorder.untilRevision(policy, result.revision);
+        await barrier(recorder);
+        const told = recorder.changes.filter((change) => change.policy === policy).slice(1);
+        expect(told).toEqual([
+          { policy, subject: 'ann', resource: 'note-1', revision: result.revisions[0] },
+          { policy, resource: 'note-1', revision: result.revision },
+        ]);
+      });
+
+      it.each([
+        ['an empty resource', (policy: string): PolicyEdit => ({ kind: 'grant-resource-role', policy, resource: '', subject: 'ann', role: 'reader' }), 'resource'],
+        ['a resource of 256 characters', (policy: string): PolicyEdit => ({ kind: 'delete-resource', policy, resource: 'r'.repeat(256) }), 'resource'],
+        ['a resource with a control character', (policy: string): PolicyEdit => ({ kind: 'revoke-resource-role', policy, resource: 'a\u0000b', subject: 'ann', role: 'reader' }), 'resource'],
+        ['a subject with surrounding spaces', (policy: string): PolicyEdit => ({ kind: 'grant-resource-role', policy, resource: 'r', subject: ' ann', role: 'reader' }), 'subject'],
+        ['a role of 256 characters', (policy: string): PolicyEdit => ({ kind: 'grant-resource-role', policy, resource: 'r', subject: 'ann', role: 'x'.repeat(256) }), 'role'],
+      ])('should refuse %s with InvalidPolicyError naming the field, and write nothing', async (_case, makeEdit, field) => {
+        const { policy } = await create('resource-invalid');
+        const before = await snapshot(policy);
+        const error = await edit([makeEdit(policy)]).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(InvalidPolicyError);
+        expect((error as InvalidPolicyError).field).toBe(field);
+        expect(await snapshot(policy)).toEqual(before);
       });
     });
 

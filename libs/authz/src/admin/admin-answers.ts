@@ -1,7 +1,7 @@
 import type { GrantPath } from '../policy/grants';
 import type { PolicyDocument } from '../policy/policy-document';
 import type { AuditEntry } from '../store/policy-edit';
-import type { PolicySummary } from '../store/policy-store';
+import type { PolicySummary, SubjectResource } from '../store/policy-store';
 
 /**
  * `GET /policies`: every policy's name and revision, by name.
@@ -52,19 +52,52 @@ export interface SubjectGrantsAnswer {
 }
 
 /**
- * `GET /policies/:policy/explain`: whether the subject (with the given identity roles) holds the permission, and
- * every path that grants it.
+ * `GET /policies/:policy/resources/:resource`: who holds which roles on one resource of the policy (also sent as
+ * `ETag: "<revision>"`); `subjects` is empty when nobody holds anything on it.
+ *
+ * @example
+ * { "policy": "note", "resource": "42", "revision": 9, "subjects": { "susan": ["owner"], "tom": ["commenter"] } }
+ */
+export interface ResourceGrantsAnswer {
+  readonly policy: string;
+  readonly resource: string;
+  readonly revision: number;
+  readonly subjects: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * `GET /policies/:policy/subjects/:subject/resources`: a page of the resources on which the subject holds roles,
+ * by resource id in code-point order; `next` (the last resource) is there when the page is full, to be sent back
+ * as `after`.
+ *
+ * @example
+ * { "policy": "note", "subject": "susan", "resources": [{ "resource": "42", "roles": ["owner"] }], "next": "42" }
+ */
+export interface SubjectResourcesAnswer {
+  readonly policy: string;
+  readonly subject: string;
+  readonly resources: readonly SubjectResource[];
+  readonly next?: string;
+}
+
+/**
+ * `GET /policies/:policy/explain`: whether the subject (with the given identity roles, on the given resource)
+ * holds the permission, and every path that grants it. `resource` echoes the asked resource, when one was asked;
+ * roles held on it show as `via: 'resource-role'` paths.
  *
  * @example
  * { "allowed": true, "because": [{ "via": "role", "role": "reader", "permission": "CanRead" }] }
+ * { "allowed": true, "resource": "42", "because": [{ "via": "resource-role", "resource": "42", "role": "owner", "permission": "CanEdit" }] }
  */
 export interface ExplainAnswer {
   readonly allowed: boolean;
+  readonly resource?: string;
   readonly because: readonly GrantPath[];
 }
 
 /**
- * `GET /audit`: a page of audit entries, oldest first; `next` (the last id) is there when the page is full,
+ * `GET /audit`: a page of audit entries (of resource grants too, with target `{ resource, subject }` or
+ * `{ resource }`), oldest first; `next` (the last id) is there when the page is full,
  * to be sent back as `after`.
  *
  * @example

@@ -4,11 +4,11 @@ import { MAX_NAME_LENGTH } from '../policy/names';
 
 /**
  * Warns at start when the HTTP platform cannot route every valid name: Fastify matches a route parameter only up to
- * `maxParamLength` characters (default 100), so a longer policy, subject or role name (names may have up to 200)
- * is refused (Fastify: 414 URI Too Long) before it reaches the admin API.
+ * `maxParamLength` characters (default 100), so a longer policy, subject, role or resource name (names may have up
+ * to 255, see `MAX_NAME_LENGTH`) is refused (Fastify: 414 URI Too Long) before it reaches the admin API.
  *
  * @example
- * // main.ts on Fastify: let names of up to 200 characters (and longer ones, to be refused with 400) reach the API
+ * // main.ts on Fastify: let names of up to 255 characters (and longer ones, to be refused with 400) reach the API
  * NestFactory.create(AppModule, new FastifyAdapter({ routerOptions: { maxParamLength: 1000 } }));
  */
 @Injectable()

@@ -9,12 +9,13 @@ import { resolveAdminConfig, type AuthzAdminOptions } from './authz-admin.option
 import { ETagWriter } from './etag-writer';
 import { PoliciesController } from './policies.controller';
 import { PolicyAdmin } from './policy-admin.service';
+import { ResourcesController } from './resources.controller';
 import { RolesController } from './roles.controller';
 import { SubjectsController } from './subjects.controller';
 
 /**
  * The admin API of the policy store, mounted under `path` (default `authz`): policies, roles, identity roles,
- * subject grants, explanations and the audit trail, as JSON:
+ * subject grants, resource grants (roles held on one resource), explanations and the audit trail, as JSON:
  *
  * | Route (under `/<path>`) | Answer |
  * | --- | --- |
@@ -26,8 +27,12 @@ import { SubjectsController } from './subjects.controller';
  * | `GET /policies/:policy/subjects/:subject` | `{ policy, subject, revision, roles, permissions }`, `ETag` |
  * | `PUT /policies/:policy/roles/:role` (body `{ permissions }`), `DELETE` | 204, `ETag` (409 while in use) |
  * | `PUT /policies/:policy/identity-roles/:identityRole` (body `{ roles }`), `DELETE` | 204, `ETag` |
- * | `GET /policies/:policy/explain?subject=&permission=&roles=` | `{ allowed, because: GrantPath[] }` |
- * | `GET /audit?policy=&subject=&after=&limit=` | `{ entries, next? }` |
+ * | `GET /policies/:policy/resources/:resource` | `{ policy, resource, revision, subjects: { [subject]: roles } }`, `ETag` |
+ * | `PUT`/`DELETE /policies/:policy/resources/:resource/subjects/:subject/roles/:role` | 204, `ETag` |
+ * | `DELETE /policies/:policy/resources/:resource` (drops every grant on it) | 204, `ETag` |
+ * | `GET /policies/:policy/subjects/:subject/resources?after=&limit=` | `{ policy, subject, resources: [{ resource, roles }], next? }` |
+ * | `GET /policies/:policy/explain?subject=&permission=&roles=&resource=` | `{ allowed, resource?, because: GrantPath[] }` |
+ * | `GET /audit?policy=&subject=&resource=&after=&limit=` | `{ entries, next? }` |
  *
  * Errors: 400 `{ statusCode, error, message, field }` naming the field, 404 unknown policy or role, 409 revision
  * conflict or role in use, 503 with `Retry-After` when the store fails; never a 500.
@@ -52,6 +57,7 @@ import { SubjectsController } from './subjects.controller';
  * })
  * export class AppModule {}
  * // PUT /admin/authz/policies/note/subjects/susan/roles/reader → 204
+ * // PUT /admin/authz/policies/note/resources/42/subjects/susan/roles/owner → 204
  */
 @Module({})
 export class AuthzAdminModule {
@@ -66,7 +72,7 @@ export class AuthzAdminModule {
     return {
       module: AuthzAdminModule,
       imports: [RouterModule.register([{ path: config.path, module: AuthzAdminModule }])],
-      controllers: [PoliciesController, SubjectsController, RolesController, AuditController],
+      controllers: [PoliciesController, SubjectsController, RolesController, ResourcesController, AuditController],
       providers: [{ provide: AUTHZ_ADMIN_CONFIG, useValue: config }, PolicyAdmin, ETagWriter, AdminExceptionFilter, AdminBootstrap, AdminPlatformCheck],
     };
   }

@@ -3,4 +3,13 @@
 export { AuthzAdminModule } from './authz-admin.module';
 export type { AuthzAdminOptions } from './authz-admin.options';
 export { ADMIN_PERMISSION, ADMIN_POLICY, ADMIN_ROLE, ADMIN_SCOPE } from './admin.constants';
-export type { AuditPageAnswer, ExplainAnswer, PolicyAnswer, PolicyListAnswer, PolicyWriteAnswer, SubjectGrantsAnswer } from './admin-answers';
+export type {
+  AuditPageAnswer,
+  ExplainAnswer,
+  PolicyAnswer,
+  PolicyListAnswer,
+  PolicyWriteAnswer,
+  ResourceGrantsAnswer,
+  SubjectGrantsAnswer,
+  SubjectResourcesAnswer,
+} from './admin-answers';

@@ -6,10 +6,11 @@ import { nameProblem, type NameKind } from '../policy/names';
  *
  * @example
  * \@NameParam('identityRole') identityRole: string // checked as an identity role
+ * \@NameParam('resource') resource: string // checked as a resource id
  */
-export type NameParamName = 'policy' | 'subject' | 'role' | 'permission' | 'identityRole';
+export type NameParamName = 'policy' | 'subject' | 'role' | 'permission' | 'identityRole' | 'resource';
 
-const KIND_OF: Record<NameParamName, NameKind> = { policy: 'policy', subject: 'subject', role: 'role', permission: 'permission', identityRole: 'identity role' };
+const KIND_OF: Record<NameParamName, NameKind> = { policy: 'policy', subject: 'subject', role: 'role', permission: 'permission', identityRole: 'identity role', resource: 'resource' };
 
 /**
  * Checks a route parameter with the library's name rules ({@link nameProblem}): 400 naming the parameter, e.g.

@@ -13,10 +13,13 @@ import { NameParam } from './name-param.pipe';
 import { PolicyAdmin } from './policy-admin.service';
 
 /**
- * Whole policies: list, read (with `ETag`), provision (create or replace), and explain a decision.
+ * Whole policies: list, read (with `ETag`), provision (create or replace), and explain a decision (type-wide, or
+ * on one resource with `?resource=`, where the roles the subject holds on it count too). A policy's resource
+ * grants are not part of its document: see `ResourcesController`.
  *
  * @example
  * GET /authz/policies/note → 200 { name, revision, document }, ETag: "7"
+ * GET /authz/policies/note/explain?subject=susan&permission=CanEdit&resource=42 → 200 { allowed: true, resource: "42", because: [...] }
  */
 @AdminController('policies')
 export class PoliciesController {
@@ -53,6 +56,6 @@ export class PoliciesController {
 
   @Get(':policy/explain')
   explain(@NameParam('policy') policy: string, @Query(adminValidationPipe) query: ExplainQueryDto): Promise<ExplainAnswer> {
-    return this.admin.explain(policy, query.subject, query.permission, query.roles ?? []);
+    return this.admin.explain(policy, query.subject, query.permission, query.roles ?? [], query.resource);
   }
 }

@@ -4,7 +4,7 @@ import type { PolicyDocument } from '../policy/policy-document';
 import type { PolicyEdit } from '../store/policy-edit';
 import { PolicyStore } from '../store/policy-store';
 import { PolicyNotFoundError } from '../store/store-errors';
-import type { AuditPageAnswer, ExplainAnswer, PolicyAnswer, PolicyListAnswer, SubjectGrantsAnswer } from './admin-answers';
+import type { AuditPageAnswer, ExplainAnswer, PolicyAnswer, PolicyListAnswer, ResourceGrantsAnswer, SubjectGrantsAnswer, SubjectResourcesAnswer } from './admin-answers';
 
 /**
  * What one write did: the policy's revision after it (its `ETag`), and whether it changed anything.
@@ -63,15 +63,28 @@ export class PolicyAdmin {
     return { policy, subject, revision: grants.revision, roles: grants.subjectRoles, permissions: grants.subjectPermissions };
   }
 
-  async explain(policy: string, subject: string, permission: string, identityRoles: readonly string[]): Promise<ExplainAnswer> {
-    const grants = await this.store.grantsFor(policy, subject, identityRoles);
+  async resource(policy: string, resource: string): Promise<ResourceGrantsAnswer> {
+    const grants = await this.store.resourceGrants(policy, resource);
     if (!grants) throw new PolicyNotFoundError(policy);
-    // Every path that grants it, so "allowed" is exactly "there is a path" (as the default PolicyService decides).
-    const because = explainPermission(grants, permission);
-    return { allowed: because.length > 0, because };
+    return { policy, resource, revision: grants.revision, subjects: grants.subjects };
   }
 
-  async audit(query: { policy?: string; subject?: string; after?: number; limit: number }): Promise<AuditPageAnswer> {
+  async subjectResources(policy: string, subject: string, page: { after?: string; limit: number }): Promise<SubjectResourcesAnswer> {
+    const resources = await this.store.subjectResources(policy, subject, page.after === undefined ? { limit: page.limit } : { after: page.after, limit: page.limit });
+    if (!resources) throw new PolicyNotFoundError(policy);
+    return resources.length >= page.limit && resources.length > 0 ? { policy, subject, resources, next: resources[resources.length - 1].resource } : { policy, subject, resources };
+  }
+
+  /** With `resource`, the roles the subject holds on it count too (and the answer names it). */
+  async explain(policy: string, subject: string, permission: string, identityRoles: readonly string[], resource?: string): Promise<ExplainAnswer> {
+    const grants = resource === undefined ? await this.store.grantsFor(policy, subject, identityRoles) : await this.store.grantsFor(policy, subject, identityRoles, [resource]);
+    if (!grants) throw new PolicyNotFoundError(policy);
+    // Every path that grants it, so "allowed" is exactly "there is a path" (as the default PolicyService decides).
+    const because = explainPermission(grants, permission, resource);
+    return resource === undefined ? { allowed: because.length > 0, because } : { allowed: because.length > 0, resource, because };
+  }
+
+  async audit(query: { policy?: string; subject?: string; resource?: string; after?: number; limit: number }): Promise<AuditPageAnswer> {
     const entries = await this.store.audit(query);
     return entries.length >= query.limit && entries.length > 0 ? { entries, next: entries[entries.length - 1].id } : { entries };
   }

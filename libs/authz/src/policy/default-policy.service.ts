@@ -6,7 +6,7 @@ import { AUTHZ_CONFIG } from '../authz.tokens';
 import { BoundedCache } from '../cache/bounded-cache';
 import type { AuthzIdentity } from '../identity/identity';
 import { PolicyStore, type PolicyChange } from '../store/policy-store';
-import { allows, resolvePermissions } from './grants';
+import { allows, resolvePermissions, type DecisionGrants } from './grants';
 import { ALL_PERMISSIONS } from './names';
 import { PolicyService, type DecisionOptions } from './policy.service';
 
@@ -20,20 +20,22 @@ export class UnknownPolicyError extends Error {
 
 /**
  * The PolicyService the module provides unless told otherwise. Per policy it resolves an identity's
- * permissions from its subject grants (roles and direct permissions) and from its identity roles mapped to
- * policy roles, reading from the {@link PolicyStore} only what that one decision needs. A `'*'` permission grants
- * everything in its policy.
+ * permissions from its subject grants (roles and direct permissions), from its identity roles mapped to
+ * policy roles and, asked about a resource, from the roles the subject holds on that resource, reading from the
+ * {@link PolicyStore} only what that one decision needs. A `'*'` permission grants everything in its policy.
  *
- * Resolved permission sets are remembered per (policy, subject, issuer, identity roles) for at most
+ * Resolved permission sets are remembered per (policy, subject, issuer, identity roles[, resource]) for at most
  * `decisionCache.ttlMs` from the moment the store was read. A change the store reports drops exactly the answers it
- * touches (one subject's, or a whole policy's); when the store's change feed has been down for longer than the TTL,
- * nothing is remembered until it is back. Concurrent questions that miss the cache for the same key share one read.
+ * touches (one subject's, one resource's, or a whole policy's); when the store's change feed has been down for longer
+ * than the TTL, nothing is remembered until it is back. Concurrent questions that miss the cache for the same key
+ * share one read; `allowedResources` reads all the resources it does not remember in one.
  *
  * A store that fails or takes longer than `policyTimeoutMs` makes every caller (the guard, and business code calling
  * `hasPermission` or `permissionsOf`) get a {@link PolicyUnavailableException}: 503, never 500, never allow.
  *
- * Subclasses: conditions added by overriding `hasPermission` apply to `permissionsOf` too (it then asks
- * `hasPermission` per permission) and turn `cachedDecision` off; overriding `grantedPermissions` reaches every path.
+ * Subclasses: conditions added by overriding `hasPermission` apply to `permissionsOf` and `allowedResources` too
+ * (they then ask `hasPermission` per permission or resource) and turn `cachedDecision` off; overriding
+ * `grantedPermissions` reaches every path.
  */
 @Injectable()
 export class DefaultPolicyService extends PolicyService implements OnModuleDestroy {
@@ -68,51 +70,106 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
     return this.memory?.answers.size ?? 0;
   }
 
-  async hasPermission(policy: string, identity: AuthzIdentity, permission: string, _options?: DecisionOptions): Promise<boolean> {
+  async hasPermission(policy: string, identity: AuthzIdentity, permission: string, options?: DecisionOptions): Promise<boolean> {
     requireIdentity(identity, 'hasPermission');
-    return allows(await this.grantedPermissions(policy, identity), permission);
+    return allows(await this.grantedPermissions(policy, identity, options?.resource), permission);
   }
 
-  override cachedDecision(policy: string, identity: AuthzIdentity, permission: string): boolean | undefined {
+  override cachedDecision(policy: string, identity: AuthzIdentity, permission: string, resource?: string): boolean | undefined {
     requireIdentity(identity, 'cachedDecision');
     // A subclass that overrides a deciding method may add conditions the cached permission set knows nothing of.
     if (this.customized()) return undefined;
-    const granted = this.memory?.answers.get(answerKey(this.memory, policy, identity));
-    return granted && allows(granted, permission);
+    const memory = this.memory;
+    if (!memory) return undefined;
+    const key = answerKey(memory, policy, identity);
+    const typeWide = memory.answers.get(key);
+    if (resource === undefined) return typeWide && allows(typeWide, permission);
+    // A type-wide grant holds on every resource; only without one does the resource's own answer matter.
+    if (typeWide && allows(typeWide, permission)) return true;
+    const onResource = memory.answers.get(key + resourceSuffix(resource));
+    return onResource && allows(onResource, permission);
   }
 
   override async permissionsOf(policy: string, identity: AuthzIdentity, permissions: readonly string[], options?: DecisionOptions): Promise<ReadonlySet<string>> {
     requireIdentity(identity, 'permissionsOf');
     // An overridden hasPermission decides each permission, so its conditions hold here as in the guard.
     if (this.hasPermission !== DefaultPolicyService.prototype.hasPermission) return super.permissionsOf(policy, identity, permissions, options);
-    const granted = await this.grantedPermissions(policy, identity);
+    const granted = await this.grantedPermissions(policy, identity, options?.resource);
     return new Set(granted.has(ALL_PERMISSIONS) ? permissions : permissions.filter((permission) => granted.has(permission)));
   }
 
-  /** Every permission the identity holds in `policy` (may contain `'*'`). */
-  async grantedPermissions(policy: string, identity: AuthzIdentity): Promise<ReadonlySet<string>> {
-    requireIdentity(identity, 'grantedPermissions');
+  override async allowedResources(
+    policy: string,
+    identity: AuthzIdentity,
+    permission: string,
+    resources: readonly string[],
+    options?: Omit<DecisionOptions, 'resource'>,
+  ): Promise<ReadonlySet<string>> {
+    requireIdentity(identity, 'allowedResources');
+    // A subclass's conditions apply per resource, as in the guard.
+    if (this.customized()) return super.allowedResources(policy, identity, permission, resources, options);
+    const unique = [...new Set(resources)];
     const memory = this.memory;
     const key = memory && answerKey(memory, policy, identity);
-    if (key === undefined) return this.read(policy, identity, undefined);
+    const typeWide = key === undefined ? undefined : memory!.answers.get(key);
+    if (typeWide && allows(typeWide, permission)) return new Set(unique);
+    const allowed = new Set<string>();
+    const unknown: string[] = [];
+    for (const resource of unique) {
+      const remembered = key === undefined ? undefined : memory!.answers.get(key + resourceSuffix(resource));
+      if (remembered === undefined) unknown.push(resource);
+      else if (allows(remembered, permission)) allowed.add(resource);
+    }
+    if (unknown.length === 0) return allowed;
+    // Every resource not remembered, in one store read.
+    const generation = this.generation;
+    const readAt = Date.now();
+    const grants = await this.readGrants(policy, identity, unknown);
+    if (key !== undefined) this.remember(key, resolvePermissions(grants), readAt, generation);
+    for (const resource of unknown) {
+      const granted = resolvePermissions(grants, resource);
+      if (key !== undefined) this.remember(key + resourceSuffix(resource), granted, readAt, generation);
+      if (allows(granted, permission)) allowed.add(resource);
+    }
+    return allowed;
+  }
+
+  /** Every permission the identity holds in `policy` (may contain `'*'`), on `resource` when given. */
+  async grantedPermissions(policy: string, identity: AuthzIdentity, resource?: string): Promise<ReadonlySet<string>> {
+    requireIdentity(identity, 'grantedPermissions');
+    const memory = this.memory;
+    const base = memory && answerKey(memory, policy, identity);
+    if (base === undefined) return this.read(policy, identity, resource, undefined);
+    const key = resource === undefined ? base : base + resourceSuffix(resource);
     const cached = memory!.answers.get(key);
     if (cached) return cached;
     const joined = this.reading.get(key);
     if (joined) return joined;
-    const reading: Promise<ReadonlySet<string>> = this.read(policy, identity, key).finally(() => {
+    const reading: Promise<ReadonlySet<string>> = this.read(policy, identity, resource, base).finally(() => {
       if (this.reading.get(key) === reading) this.reading.delete(key);
     });
     this.reading.set(key, reading);
     return reading;
   }
 
-  /** One store read, within policyTimeoutMs; failures become PolicyUnavailableException (logged once, here). */
-  private async read(policy: string, identity: AuthzIdentity, key: string | undefined): Promise<ReadonlySet<string>> {
+  /** One store read; remembers the type-wide answer under `base`, and the resource's under its own key. */
+  private async read(policy: string, identity: AuthzIdentity, resource: string | undefined, base: string | undefined): Promise<ReadonlySet<string>> {
     const generation = this.generation;
     const readAt = Date.now();
-    let grants: Awaited<ReturnType<PolicyStore['grantsFor']>>;
+    const grants = await this.readGrants(policy, identity, resource === undefined ? [] : [resource]);
+    const typeWide = resolvePermissions(grants);
+    if (base !== undefined) this.remember(base, typeWide, readAt, generation);
+    if (resource === undefined) return typeWide;
+    const granted = resolvePermissions(grants, resource);
+    if (base !== undefined) this.remember(base + resourceSuffix(resource), granted, readAt, generation);
+    return granted;
+  }
+
+  /** The store's grants within policyTimeoutMs; failures become PolicyUnavailableException (logged once, here). */
+  private async readGrants(policy: string, identity: AuthzIdentity, resources: readonly string[]): Promise<DecisionGrants> {
+    let grants: DecisionGrants | undefined;
     try {
-      grants = await this.deadline.race(this.store.grantsFor(policy, identity.subject, identity.roles), () => new Error(`the policy store gave no answer within ${this.timeoutMs} ms`));
+      grants = await this.deadline.race(this.store.grantsFor(policy, identity.subject, identity.roles, resources), () => new Error(`the policy store gave no answer within ${this.timeoutMs} ms`));
     } catch (error) {
       this.logger.error(`the policy store failed for policy '${policy}', subject '${identity.subject}'`, (error as Error)?.stack ?? String(error));
       throw new PolicyUnavailableException(policy);
@@ -121,13 +178,15 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
       this.logger.error(new UnknownPolicyError(policy).message);
       throw new PolicyUnavailableException(policy);
     }
-    const granted = resolvePermissions(grants);
-    if (key !== undefined && generation === this.generation && this.feedTrusted(readAt)) {
-      // Believed for ttlMs from the read, not from now: a slow read does not stretch the bound.
-      const ttlMs = readAt + this.ttlMs - Date.now();
-      if (ttlMs > 0) this.memory!.answers.set(key, granted, ttlMs);
-    }
-    return granted;
+    return grants;
+  }
+
+  /** Remembers an answer read at `readAt`, unless a change came in since (`generation`) or the feed is not trusted. */
+  private remember(key: string, granted: ReadonlySet<string>, readAt: number, generation: number): void {
+    if (generation !== this.generation || !this.feedTrusted(readAt)) return;
+    // Believed for ttlMs from the read, not from now: a slow read does not stretch the bound.
+    const ttlMs = readAt + this.ttlMs - Date.now();
+    if (ttlMs > 0) this.memory!.answers.set(key, granted, ttlMs);
   }
 
   private customized(): boolean {
@@ -135,8 +194,8 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
   }
 
   /**
-   * Drops remembered answers: all, one policy's, or one subject's in one policy. The store calls it through
-   * `onChange` for every change, on every instance.
+   * Drops remembered answers: all, one policy's, one subject's in one policy, or every answer about one resource.
+   * The store calls it through `onChange` for every change, on every instance.
    */
   invalidate(change: PolicyChange = {}): void {
     this.generation++;
@@ -145,8 +204,16 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
     const memory = this.memory;
     if (!memory) return;
     if (change.policy === undefined) return memory.answers.clear();
-    const prefix = change.subject === undefined ? policyPrefix(change.policy) : subjectPrefix(change.policy, JSON.stringify(change.subject));
-    memory.answers.clear((key) => key.startsWith(prefix));
+    if (change.subject !== undefined) {
+      // A subject's grant, type-wide or on a resource: all of that subject's answers go.
+      const prefix = subjectPrefix(change.policy, JSON.stringify(change.subject));
+      return memory.answers.clear((key) => key.startsWith(prefix));
+    }
+    const prefix = policyPrefix(change.policy);
+    if (change.resource === undefined) return memory.answers.clear((key) => key.startsWith(prefix));
+    // Every grant on one resource (it was deleted): its answers, whoever asked; type-wide answers stay.
+    const suffix = resourceSuffix(change.resource);
+    memory.answers.clear((key) => key.startsWith(prefix) && key.endsWith(suffix));
   }
 
   onModuleDestroy(): void {
@@ -194,8 +261,10 @@ function requireIdentity(identity: AuthzIdentity | undefined, method: string): v
   );
 }
 
-// Keys are `[policy,subject]` + `[issuer,roles]` in JSON, which keeps the parts apart whatever characters they
-// contain, and lets a change drop one policy's answers (prefix `[policy,`) or one subject's (prefix `[policy,subject]`).
+// Keys are `[policy,subject]` + `[issuer,roles]` in JSON, and for a resource also `"resource"`. JSON keeps the parts
+// apart whatever characters they contain, and lets a change drop one policy's answers (prefix `[policy,`), one
+// subject's (prefix `[policy,subject]`) or one resource's (suffix `"resource"`; another resource whose JSON ends the
+// same way is dropped too, which only costs a read).
 function answerKey(memory: DecisionMemory, policy: string, identity: AuthzIdentity): string {
   let parts = memory.identityKeys.get(identity);
   if (parts === undefined) {
@@ -203,6 +272,10 @@ function answerKey(memory: DecisionMemory, policy: string, identity: AuthzIdenti
     memory.identityKeys.set(identity, parts);
   }
   return subjectPrefix(policy, parts.subject) + parts.rest;
+}
+
+function resourceSuffix(resource: string): string {
+  return JSON.stringify(resource);
 }
 
 function policyPrefix(policy: string): string {

@@ -37,6 +37,9 @@ export interface GrantPath {
   readonly resource?: string;
 }
 
+/** A policy's resource grants: resource → subject → roles held on it. */
+export type ResourceGrantMap = Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+
 /**
  * The grants one decision needs, read from a whole document and the policy's resource grants (the in-memory store).
  * `resourceGrants` maps resource → subject → roles.
@@ -47,7 +50,7 @@ export function grantsFromDocument(
   subject: string,
   identityRoles: readonly string[],
   resources: readonly string[] = [],
-  resourceGrants: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>> = new Map(),
+  resourceGrants: ResourceGrantMap = {},
 ): DecisionGrants {
   const grants = Object.hasOwn(document.subjects, subject) ? document.subjects[subject] : undefined;
   const mapped = new Map<string, readonly string[]>();
@@ -56,7 +59,7 @@ export function grantsFromDocument(
   }
   const resourceRoles = new Map<string, readonly string[]>();
   for (const resource of resources) {
-    const roles = resourceGrants.get(resource)?.get(subject);
+    const roles = Object.hasOwn(resourceGrants, resource) && Object.hasOwn(resourceGrants[resource], subject) ? resourceGrants[resource][subject] : undefined;
     if (roles && roles.length > 0) resourceRoles.set(resource, roles);
   }
   const rolePermissions = new Map<string, readonly string[]>();

@@ -1,12 +1,14 @@
+import type { ResourceGrantMap } from '../policy/grants';
 import { checkName, checkPolicyDocument, type PolicyDocument, type SubjectGrants } from '../policy/policy-document';
 import type { EditState, PolicyEdit } from './policy-edit';
 import { RoleInUseError, RoleNotFoundError } from './store-errors';
 
 type Document = Required<PolicyDocument>;
 
-/** An edit applied to a document: the new document and the touched part before and after. */
+/** An edit applied to a policy: the new document and resource grants, and the touched part before and after. */
 export interface AppliedEdit {
   readonly document: Document;
+  readonly resources: ResourceGrantMap;
   readonly before: EditState;
   readonly after: EditState;
 }
@@ -44,22 +46,37 @@ export function checkEdit(edit: PolicyEdit): void {
       return;
     case 'delete-identity-role':
       checkName(edit.identityRole, 'identity role', 'identityRole');
+      return;
+    case 'grant-resource-role':
+    case 'revoke-resource-role':
+      checkName(edit.resource, 'resource', 'resource');
+      checkName(edit.subject, 'subject', 'subject');
+      checkName(edit.role, 'role', 'role');
+      return;
+    case 'delete-resource':
+      checkName(edit.resource, 'resource', 'resource');
   }
 }
 
 /**
- * Applies a checked edit to a policy's document (`undefined`: the policy does not exist, which only `put-policy`
- * accepts). Pure: the input is not changed. Throws RoleNotFoundError / RoleInUseError like the PostgreSQL store.
+ * Applies a checked edit to a policy's document and resource grants (`undefined`: the policy does not exist, which
+ * only `put-policy` accepts). Pure: the input is not changed. Throws RoleNotFoundError / RoleInUseError like the
+ * PostgreSQL store.
  */
-export function applyEdit(existing: Document | undefined, edit: PolicyEdit): AppliedEdit {
+export function applyEdit(existing: Document | undefined, edit: PolicyEdit, resources: ResourceGrantMap = {}): AppliedEdit {
   const current = existing ?? EMPTY_DOCUMENT;
   const knownRole = (role: string) => {
     if (!Object.hasOwn(current.roles, role)) throw new RoleNotFoundError(edit.policy, role);
   };
+  const onResources = (role: string) => Object.values(resources).some((subjects) => Object.values(subjects).some((roles) => roles.includes(role)));
+  const documentEdit = (document: Document, before: EditState, after: EditState): AppliedEdit => ({ document, resources, before, after });
   switch (edit.kind) {
     case 'put-policy': {
       const document = checkPolicyDocument(edit.document);
-      return { document, before: existing ?? null, after: document };
+      // Resource grants are not part of a document: a role they hold must stay.
+      const dropped = Object.keys(current.roles).find((role) => !Object.hasOwn(document.roles, role) && onResources(role));
+      if (dropped !== undefined) throw new RoleInUseError(edit.policy, dropped);
+      return documentEdit(document, existing ?? null, document);
     }
     case 'grant-role':
     case 'revoke-role':
@@ -73,28 +90,46 @@ export function applyEdit(existing: Document | undefined, edit: PolicyEdit): App
       const names = granting ? [...new Set([...before[list], name])] : before[list].filter((held) => held !== name);
       const after = { ...before, [list]: names };
       const subjects = after.roles.length > 0 || after.permissions.length > 0 ? withEntry(current.subjects, edit.subject, after) : withoutEntry(current.subjects, edit.subject);
-      return { document: { ...current, subjects }, before, after };
+      return documentEdit({ ...current, subjects }, before, after);
     }
     case 'put-role': {
       const before = Object.hasOwn(current.roles, edit.role) ? { permissions: current.roles[edit.role] } : null;
       const permissions = [...new Set(edit.permissions)];
-      return { document: { ...current, roles: withEntry(current.roles, edit.role, permissions) }, before, after: { permissions } };
+      return documentEdit({ ...current, roles: withEntry(current.roles, edit.role, permissions) }, before, { permissions });
     }
     case 'delete-role': {
       knownRole(edit.role);
-      const held = Object.values(current.subjects).some((grants) => grants.roles?.includes(edit.role)) || Object.values(current.identityRoles).some((roles) => roles.includes(edit.role));
+      const held =
+        Object.values(current.subjects).some((grants) => grants.roles?.includes(edit.role)) ||
+        Object.values(current.identityRoles).some((roles) => roles.includes(edit.role)) ||
+        onResources(edit.role);
       if (held) throw new RoleInUseError(edit.policy, edit.role);
-      return { document: { ...current, roles: withoutEntry(current.roles, edit.role) }, before: { permissions: current.roles[edit.role] }, after: null };
+      return documentEdit({ ...current, roles: withoutEntry(current.roles, edit.role) }, { permissions: current.roles[edit.role] }, null);
     }
     case 'put-identity-role': {
       edit.roles.forEach(knownRole);
       const before = Object.hasOwn(current.identityRoles, edit.identityRole) ? { roles: current.identityRoles[edit.identityRole] } : null;
       const roles = [...new Set(edit.roles)];
-      return { document: { ...current, identityRoles: withEntry(current.identityRoles, edit.identityRole, roles) }, before, after: { roles } };
+      return documentEdit({ ...current, identityRoles: withEntry(current.identityRoles, edit.identityRole, roles) }, before, { roles });
     }
     case 'delete-identity-role': {
       const before = Object.hasOwn(current.identityRoles, edit.identityRole) ? { roles: current.identityRoles[edit.identityRole] } : null;
-      return { document: { ...current, identityRoles: withoutEntry(current.identityRoles, edit.identityRole) }, before, after: null };
+      return documentEdit({ ...current, identityRoles: withoutEntry(current.identityRoles, edit.identityRole) }, before, null);
+    }
+    case 'grant-resource-role':
+    case 'revoke-resource-role': {
+      knownRole(edit.role);
+      const subjects: Readonly<Record<string, readonly string[]>> = Object.hasOwn(resources, edit.resource) ? resources[edit.resource] : {};
+      const held = Object.hasOwn(subjects, edit.subject) ? subjects[edit.subject] : [];
+      const roles: readonly string[] = edit.kind === 'grant-resource-role' ? [...new Set([...held, edit.role])] : held.filter((role) => role !== edit.role);
+      const nextSubjects = roles.length > 0 ? withEntry(subjects, edit.subject, roles) : withoutEntry(subjects, edit.subject);
+      const next = Object.keys(nextSubjects).length > 0 ? withEntry(resources, edit.resource, nextSubjects) : withoutEntry(resources, edit.resource);
+      return { document: current, resources: next, before: { roles: held }, after: { roles } };
+    }
+    case 'delete-resource': {
+      const subjects = Object.hasOwn(resources, edit.resource) ? resources[edit.resource] : {};
+      // Nothing held on it: no change (and no audit entry).
+      return { document: current, resources: withoutEntry(resources, edit.resource), before: { subjects }, after: { subjects: {} } };
     }
   }
 }
@@ -107,11 +142,11 @@ export function subjectGrants(document: Document, subject: string): Required<Sub
 
 const EMPTY_DOCUMENT: Document = Object.freeze({ roles: {}, subjects: {}, identityRoles: {} });
 
-function withEntry<V>(record: Record<string, V>, key: string, value: V): Record<string, V> {
+function withEntry<V>(record: Readonly<Record<string, V>>, key: string, value: NoInfer<V>): Record<string, V> {
   return Object.fromEntries([...Object.entries(record).filter(([name]) => name !== key), [key, value]]);
 }
 
-function withoutEntry<V>(record: Record<string, V>, key: string): Record<string, V> {
+function withoutEntry<V>(record: Readonly<Record<string, V>>, key: string): Record<string, V> {
   return Object.fromEntries(Object.entries(record).filter(([name]) => name !== key));
 }
 

@@ -1,12 +1,20 @@
-import { grantsFromDocument, type DecisionGrants } from '../policy/grants';
+import { grantsFromDocument, type DecisionGrants, type ResourceGrantMap } from '../policy/grants';
 import { validatePolicyDocuments, type PolicyDocument, type PolicyDocuments } from '../policy/policy-document';
 import { deepFreeze } from '../deep-freeze';
 import { applyEdit, checkEdit, sameState } from './apply-edit';
 import { editTarget, type AuditEntry, type AuditQuery, type EditOptions, type EditResult, type PolicyEdit } from './policy-edit';
-import { notifyAll, PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type StoredPolicy } from './policy-store';
+import { notifyAll, PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type ResourceGrants, type ResourcePage, type StoredPolicy, type SubjectResource } from './policy-store';
 import { PolicyNotFoundError, RevisionConflictError } from './store-errors';
 
 type Document = Required<PolicyDocument>;
+
+interface HeldPolicy {
+  readonly document: Document;
+  readonly resources: ResourceGrantMap;
+  readonly revision: number;
+}
+
+const NO_RESOURCES: ResourceGrantMap = Object.freeze({});
 
 /** Audit entries an in-memory store keeps; older ones are dropped (a database keeps them all). */
 const MAX_AUDIT_ENTRIES = 10_000;
@@ -21,7 +29,7 @@ const MAX_AUDIT_ENTRIES = 10_000;
  * await store.edit([{ kind: 'revoke-role', policy: 'note', subject: 'susan', role: 'reader' }], { actor: 'test' });
  */
 export class InMemoryPolicyStore extends PolicyStore {
-  private policies = new Map<string, { document: Document; revision: number }>();
+  private policies = new Map<string, HeldPolicy>();
   private revision = 0;
   private readonly entries: AuditEntry[] = [];
   private nextAuditId = 1;
@@ -32,9 +40,26 @@ export class InMemoryPolicyStore extends PolicyStore {
     this.load(validatePolicyDocuments(documents));
   }
 
-  async grantsFor(policy: string, subject: string, identityRoles: readonly string[]): Promise<DecisionGrants | undefined> {
+  async grantsFor(policy: string, subject: string, identityRoles: readonly string[], resources: readonly string[] = []): Promise<DecisionGrants | undefined> {
     const held = this.policies.get(policy);
-    return held && grantsFromDocument(held.document, held.revision, subject, identityRoles);
+    return held && grantsFromDocument(held.document, held.revision, subject, identityRoles, resources, held.resources);
+  }
+
+  async resourceGrants(policy: string, resource: string): Promise<ResourceGrants | undefined> {
+    const held = this.policies.get(policy);
+    if (!held) return undefined;
+    const subjects = Object.hasOwn(held.resources, resource) ? held.resources[resource] : {};
+    return { policy, resource, revision: held.revision, subjects: Object.fromEntries(Object.entries(subjects).sort(([a], [b]) => (a < b ? -1 : 1))) };
+  }
+
+  async subjectResources(policy: string, subject: string, page: ResourcePage): Promise<SubjectResource[] | undefined> {
+    const held = this.policies.get(policy);
+    if (!held) return undefined;
+    return Object.entries(held.resources)
+      .filter(([resource, subjects]) => (page.after === undefined || resource > page.after) && Object.hasOwn(subjects, subject))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .slice(0, page.limit)
+      .map(([resource, subjects]) => ({ resource, roles: subjects[subject] }));
   }
 
   async listPolicies(): Promise<PolicySummary[]> {
@@ -63,17 +88,17 @@ export class InMemoryPolicyStore extends PolicyStore {
       const held = next.get(edit.policy);
       if (edit.ifRevision !== undefined && edit.ifRevision !== (held?.revision ?? 0)) throw new RevisionConflictError(edit.policy, edit.ifRevision, held?.revision ?? 0);
       if (!held && edit.kind !== 'put-policy') throw new PolicyNotFoundError(edit.policy);
-      const applied = applyEdit(held?.document, edit);
+      const applied = applyEdit(held?.document, edit, held?.resources);
       if (held && sameState(applied.before, applied.after)) {
         revisions.push(held.revision);
         return false;
       }
       revision++;
       // Frozen: answers hand out the stored objects, which no caller may change.
-      next.set(edit.policy, { document: deepFreeze(applied.document), revision });
+      next.set(edit.policy, { document: deepFreeze(applied.document), resources: deepFreeze(applied.resources), revision });
       const target = editTarget(edit);
       entries.push({ id: 0, at: new Date().toISOString(), actor: options.actor, action: edit.kind, policy: edit.policy, target, before: applied.before, after: applied.after, revision });
-      changes.push({ policy: edit.policy, subject: 'subject' in target ? target.subject : undefined, revision });
+      changes.push({ policy: edit.policy, subject: 'subject' in target ? target.subject : undefined, resource: 'resource' in target ? target.resource : undefined, revision });
       revisions.push(revision);
       return true;
     });
@@ -89,10 +114,14 @@ export class InMemoryPolicyStore extends PolicyStore {
     return this.entries
       .filter((entry) => entry.id > (query.after ?? 0) && (query.policy === undefined || entry.policy === query.policy))
       .filter((entry) => query.subject === undefined || ('subject' in entry.target && entry.target.subject === query.subject))
+      .filter((entry) => query.resource === undefined || ('resource' in entry.target && entry.target.resource === query.resource))
       .slice(0, query.limit);
   }
 
-  /** Replaces every policy at once, unaudited (tests, reloading the `policies` option). Invalid data throws and changes nothing. */
+  /**
+   * Replaces every policy at once, unaudited (tests, reloading the `policies` option), and drops every resource grant.
+   * Invalid data throws and changes nothing.
+   */
   replace(documents: PolicyDocuments): void {
     const valid = validatePolicyDocuments(documents);
     const before = [...this.policies.keys()];
@@ -107,7 +136,7 @@ export class InMemoryPolicyStore extends PolicyStore {
 
   private load(documents: PolicyDocuments): void {
     this.revision++;
-    this.policies = new Map(Object.entries(documents).map(([name, document]) => [name, { document: deepFreeze(document as Document), revision: this.revision }]));
+    this.policies = new Map(Object.entries(documents).map(([name, document]) => [name, { document: deepFreeze(document as Document), resources: NO_RESOURCES, revision: this.revision }]));
   }
 
   private publish(change: PolicyChange): void {

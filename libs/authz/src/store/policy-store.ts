@@ -33,7 +33,7 @@ export interface ResourceGrants {
   readonly resource: string;
   /** The policy's revision when read. */
   readonly revision: number;
-  /** Subject → roles held on the resource, subjects in code-point order; empty when nobody holds anything. */
+  /** Subject → roles held on the resource, subjects in code-unit order; empty when nobody holds anything. */
   readonly subjects: Readonly<Record<string, readonly string[]>>;
 }
 
@@ -43,7 +43,7 @@ export interface SubjectResource {
   readonly roles: readonly string[];
 }
 
-/** Which page of a subject's resources to read: resource ids after `after` in code-point order, at most `limit`. */
+/** Which page of a subject's resources to read: resource ids after `after` in code-unit order (PostgreSQL: `COLLATE "C"`), at most `limit`. */
 export interface ResourcePage {
   readonly after?: string;
   readonly limit: number;

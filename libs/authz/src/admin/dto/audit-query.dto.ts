@@ -4,10 +4,12 @@ import { DigitsToNumber, IsIntegerBetween } from './query-values';
 
 /**
  * Query of `GET /audit`: entries oldest first, after the id `after` (the last one seen), at most `limit`
- * (default 100, at most 1000), optionally of one policy and/or one subject.
+ * (default 100, at most 1000), optionally of one policy, one subject and/or one resource (its grants: granted,
+ * revoked, deleted).
  *
  * @example
  * GET /authz/audit?policy=note&subject=susan&after=120&limit=50
+ * GET /authz/audit?policy=note&resource=42
  */
 export class AuditQueryDto {
   @IfPresent()
@@ -17,6 +19,10 @@ export class AuditQueryDto {
   @IfPresent()
   @IsNameOf('subject')
   subject?: string;
+
+  @IfPresent()
+  @IsNameOf('resource')
+  resource?: string;
 
   @IfPresent()
   @DigitsToNumber()

@@ -3,10 +3,12 @@ import { CommaSeparated } from './query-values';
 
 /**
  * Query of `GET /policies/:policy/explain`: which subject, which permission (`'*'` asks about grants of every
- * permission), and optionally the identity roles its token would carry, comma-separated.
+ * permission), optionally the identity roles its token would carry, comma-separated, and optionally the resource
+ * the permission is asked on (then the roles the subject holds on it count too).
  *
  * @example
  * GET /authz/policies/note/explain?subject=susan&permission=CanRead&roles=notes-admin,staff
+ * GET /authz/policies/note/explain?subject=susan&permission=CanEdit&resource=42
  */
 export class ExplainQueryDto {
   @IsNameOf('subject')
@@ -19,4 +21,8 @@ export class ExplainQueryDto {
   @CommaSeparated()
   @IsNameListOf('identity role')
   roles?: string[];
+
+  @IfPresent()
+  @IsNameOf('resource')
+  resource?: string;
 }

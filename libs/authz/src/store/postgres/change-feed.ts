@@ -141,8 +141,8 @@ export class ChangeFeed {
   }
 }
 
-/** A notification's payload: `{ "policy", "subject"?, "revision" }`, ids only (NOTIFY payloads stop at 8000 bytes). */
-export function changePayload(change: Required<Pick<PolicyChange, 'policy' | 'revision'>> & Pick<PolicyChange, 'subject'>): string {
+/** A notification's payload: `{ "policy", "subject"?, "resource"?, "revision" }`, ids only (NOTIFY payloads stop at 8000 bytes). */
+export function changePayload(change: Required<Pick<PolicyChange, 'policy' | 'revision'>> & Pick<PolicyChange, 'subject' | 'resource'>): string {
   return JSON.stringify(change);
 }
 
@@ -151,7 +151,8 @@ function parseChange(payload: string): (PolicyChange & { revision: number }) | u
     const value = JSON.parse(payload) as Record<string, unknown>;
     if (typeof value.policy !== 'string' || typeof value.revision !== 'number') return undefined;
     if (value.subject !== undefined && typeof value.subject !== 'string') return undefined;
-    return { policy: value.policy, subject: value.subject as string | undefined, revision: value.revision as number };
+    if (value.resource !== undefined && typeof value.resource !== 'string') return undefined;
+    return { policy: value.policy, subject: value.subject as string | undefined, resource: value.resource as string | undefined, revision: value.revision as number };
   } catch {
     return undefined;
   }

@@ -82,6 +82,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ON {schema}.audit (subject, id) WHERE subject IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'resource roles',
+    sql: `
+      -- A role held on one resource of a policy (owner of note 42). Decisions read it by subject and resource; deleting
+      -- a resource reads it by resource. No cascade from roles, as for subject_roles.
+      CREATE TABLE {schema}.resource_roles (
+        policy   text NOT NULL,
+        subject  text NOT NULL,
+        resource text NOT NULL,
+        role     text NOT NULL,
+        PRIMARY KEY (policy, subject, resource, role),
+        FOREIGN KEY (policy, role) REFERENCES {schema}.roles (policy, role)
+      );
+      CREATE INDEX ON {schema}.resource_roles (policy, resource);
+      CREATE INDEX ON {schema}.resource_roles (policy, role);
+
+      ALTER TABLE {schema}.audit ADD COLUMN resource text;
+      CREATE INDEX ON {schema}.audit (resource, id) WHERE resource IS NOT NULL;
+    `,
+  },
 ];
 
 /**

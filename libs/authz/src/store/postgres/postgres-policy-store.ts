@@ -3,7 +3,7 @@ import type { DecisionGrants } from '../../policy/grants';
 import { checkPolicyDocument, type PolicyDocument, type SubjectGrants } from '../../policy/policy-document';
 import { checkEdit, sameState } from '../apply-edit';
 import { editTarget, type AuditEntry, type AuditQuery, type EditOptions, type EditResult, type EditState, type PolicyEdit } from '../policy-edit';
-import { notifyAll, PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type StoredPolicy } from '../policy-store';
+import { notifyAll, PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type ResourceGrants, type ResourcePage, type StoredPolicy, type SubjectResource } from '../policy-store';
 import { PolicyNotFoundError, RevisionConflictError, RoleInUseError, RoleNotFoundError } from '../store-errors';
 import { ChangeFeed, changePayload, type ChangeFeedTiming } from './change-feed';
 import { migrate } from './migrations';
@@ -24,7 +24,7 @@ export interface PostgresPolicyStoreOptions {
 }
 
 interface GrantRow {
-  kind: 'policy' | 'subject-role' | 'identity-role' | 'subject-permission' | 'role-permission';
+  kind: 'policy' | 'subject-role' | 'identity-role' | 'resource-role' | 'subject-permission' | 'role-permission';
   name: string;
   via: string | null;
 }
@@ -94,33 +94,66 @@ export class PostgresPolicyStore extends PolicyStore {
     return store;
   }
 
-  async grantsFor(policy: string, subject: string, identityRoles: readonly string[]): Promise<DecisionGrants | undefined> {
+  async grantsFor(policy: string, subject: string, identityRoles: readonly string[], resources: readonly string[] = []): Promise<DecisionGrants | undefined> {
     const s = this.schema;
+    // One statement for type-wide and resource questions alike (one prepared plan); no resources is an empty array.
     const rows = await this.driver.query<GrantRow>(
       `WITH held AS (
-         SELECT role, NULL::text AS identity_role FROM ${s}.subject_roles WHERE policy = $1 AND subject = $2
+         SELECT 'subject-role' AS kind, role, NULL::text AS via FROM ${s}.subject_roles WHERE policy = $1 AND subject = $2
          UNION ALL
-         SELECT role, identity_role FROM ${s}.identity_roles WHERE policy = $1 AND identity_role = ANY($3::text[])
+         SELECT 'identity-role', role, identity_role FROM ${s}.identity_roles WHERE policy = $1 AND identity_role = ANY($3::text[])
+         UNION ALL
+         SELECT 'resource-role', role, resource FROM ${s}.resource_roles WHERE policy = $1 AND subject = $2 AND resource = ANY($4::text[])
        )
        SELECT 'policy' AS kind, revision::text AS name, NULL::text AS via FROM ${s}.policies WHERE name = $1
-       UNION ALL SELECT CASE WHEN identity_role IS NULL THEN 'subject-role' ELSE 'identity-role' END, role, identity_role FROM held
+       UNION ALL SELECT kind, role, via FROM held
        UNION ALL SELECT 'subject-permission', permission, NULL FROM ${s}.subject_permissions WHERE policy = $1 AND subject = $2
        UNION ALL SELECT 'role-permission', permission, role FROM ${s}.role_permissions WHERE policy = $1 AND role IN (SELECT role FROM held)`,
-      [policy, subject, [...identityRoles]],
+      [policy, subject, [...identityRoles], [...resources]],
     );
     const revision = rows.find((row) => row.kind === 'policy');
     if (!revision) return undefined;
     const subjectRoles: string[] = [];
     const subjectPermissions: string[] = [];
     const mapped = new Map<string, string[]>();
+    const resourceRoles = new Map<string, string[]>();
     const rolePermissions = new Map<string, string[]>();
     for (const row of rows) {
       if (row.kind === 'subject-role') subjectRoles.push(row.name);
       else if (row.kind === 'subject-permission') subjectPermissions.push(row.name);
       else if (row.kind === 'identity-role') listIn(mapped, row.via!).push(row.name);
+      else if (row.kind === 'resource-role') listIn(resourceRoles, row.via!).push(row.name);
       else if (row.kind === 'role-permission') listIn(rolePermissions, row.via!).push(row.name);
     }
-    return { revision: Number(revision.name), subjectRoles, subjectPermissions, identityRoles: mapped, rolePermissions };
+    return { revision: Number(revision.name), subjectRoles, subjectPermissions, identityRoles: mapped, resourceRoles, rolePermissions };
+  }
+
+  async resourceGrants(policy: string, resource: string): Promise<ResourceGrants | undefined> {
+    const rows = await this.driver.query<{ subject: string | null; role: string | null; revision: string }>(
+      `SELECT r.subject, r.role, p.revision::text AS revision FROM ${this.schema}.policies p
+       LEFT JOIN ${this.schema}.resource_roles r ON r.policy = p.name AND r.resource = $2
+       WHERE p.name = $1 ORDER BY r.subject COLLATE "C", r.role COLLATE "C"`,
+      [policy, resource],
+    );
+    if (rows.length === 0) return undefined;
+    const subjects = new Map<string, string[]>();
+    for (const row of rows) if (row.subject !== null) listIn(subjects, row.subject).push(row.role!);
+    return { policy, resource, revision: Number(rows[0].revision), subjects: Object.fromEntries(subjects) };
+  }
+
+  async subjectResources(policy: string, subject: string, page: ResourcePage): Promise<SubjectResource[] | undefined> {
+    const rows = await this.driver.query<{ resource: string | null; roles: string[] | null }>(
+      `SELECT r.resource, r.roles FROM ${this.schema}.policies p
+       LEFT JOIN LATERAL (
+         SELECT resource, array_agg(role ORDER BY role COLLATE "C") AS roles FROM ${this.schema}.resource_roles
+         WHERE policy = p.name AND subject = $2 AND ($3::text IS NULL OR resource COLLATE "C" > $3::text COLLATE "C")
+         GROUP BY resource ORDER BY resource COLLATE "C" LIMIT $4
+       ) r ON true
+       WHERE p.name = $1`,
+      [policy, subject, page.after ?? null, page.limit],
+    );
+    if (rows.length === 0) return undefined;
+    return rows.filter((row) => row.resource !== null).map((row) => ({ resource: row.resource!, roles: row.roles! }));
   }
 
   async listPolicies(): Promise<PolicySummary[]> {
@@ -151,13 +184,14 @@ export class PostgresPolicyStore extends PolicyStore {
         await tx.query(`UPDATE ${this.schema}.policies SET revision = $2, updated_at = now() WHERE name = $1`, [edit.policy, revision]);
         const target = editTarget(edit);
         const subject = 'subject' in target ? target.subject : undefined;
+        const resource = 'resource' in target ? target.resource : undefined;
         await tx.query(
-          `INSERT INTO ${this.schema}.audit (actor, action, policy, subject, target, before, after, revision) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8)`,
-          [options.actor, edit.kind, edit.policy, subject ?? null, JSON.stringify(target), json(applied.before), json(applied.after), revision],
+          `INSERT INTO ${this.schema}.audit (actor, action, policy, subject, resource, target, before, after, revision) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9)`,
+          [options.actor, edit.kind, edit.policy, subject ?? null, resource ?? null, JSON.stringify(target), json(applied.before), json(applied.after), revision],
         );
         // Delivered at commit, to every instance; ids only.
-        await tx.query('SELECT pg_notify($1, $2)', [this.channel, changePayload({ policy: edit.policy, subject, revision })]);
-        changes.push({ policy: edit.policy, subject, revision });
+        await tx.query('SELECT pg_notify($1, $2)', [this.channel, changePayload({ policy: edit.policy, subject, resource, revision })]);
+        changes.push({ policy: edit.policy, subject, resource, revision });
         changed.push(true);
         revisions.push(revision);
       }
@@ -171,9 +205,9 @@ export class PostgresPolicyStore extends PolicyStore {
   async audit(query: AuditQuery): Promise<AuditEntry[]> {
     const rows = await this.driver.query<AuditRow>(
       `SELECT id, at, actor, action, policy, target, before, after, revision FROM ${this.schema}.audit
-       WHERE id > $1 AND ($2::text IS NULL OR policy = $2) AND ($3::text IS NULL OR subject = $3)
-       ORDER BY id LIMIT $4`,
-      [query.after ?? 0, query.policy ?? null, query.subject ?? null, query.limit],
+       WHERE id > $1 AND ($2::text IS NULL OR policy = $2) AND ($3::text IS NULL OR subject = $3) AND ($4::text IS NULL OR resource = $4)
+       ORDER BY id LIMIT $5`,
+      [query.after ?? 0, query.policy ?? null, query.subject ?? null, query.resource ?? null, query.limit],
     );
     return rows.map((row) => ({
       id: Number(row.id),
@@ -230,6 +264,12 @@ export class PostgresPolicyStore extends PolicyStore {
       case 'put-policy': {
         const document = checkPolicyDocument(edit.document);
         before = current === 0 ? null : (await readPolicy(tx, s, policy))!.document;
+        // Resource grants are not part of a document: a role they hold must stay.
+        const [dropped] = await tx.query<{ role: string }>(
+          `SELECT role FROM ${s}.resource_roles WHERE policy = $1 AND NOT (role = ANY($2::text[])) LIMIT 1`,
+          [policy, Object.keys(document.roles)],
+        );
+        if (dropped) throw new RoleInUseError(policy, dropped.role);
         await writeDocument(tx, s, policy, document);
         after = document;
         break;
@@ -266,7 +306,9 @@ export class PostgresPolicyStore extends PolicyStore {
       case 'delete-role': {
         await roleExists(edit.role);
         const inUse = await tx.query(
-          `SELECT 1 FROM ${s}.subject_roles WHERE policy = $1 AND role = $2 UNION ALL SELECT 1 FROM ${s}.identity_roles WHERE policy = $1 AND role = $2 LIMIT 1`,
+          `SELECT 1 FROM ${s}.subject_roles WHERE policy = $1 AND role = $2
+           UNION ALL SELECT 1 FROM ${s}.identity_roles WHERE policy = $1 AND role = $2
+           UNION ALL SELECT 1 FROM ${s}.resource_roles WHERE policy = $1 AND role = $2 LIMIT 1`,
           [policy, edit.role],
         );
         if (inUse.length > 0) throw new RoleInUseError(policy, edit.role);
@@ -289,6 +331,34 @@ export class PostgresPolicyStore extends PolicyStore {
         } else {
           after = null;
         }
+        break;
+      }
+      case 'grant-resource-role':
+      case 'revoke-resource-role': {
+        await roleExists(edit.role);
+        const params = [policy, edit.subject, edit.resource];
+        const rolesOn = async () =>
+          (await tx.query<{ role: string }>(`SELECT role FROM ${s}.resource_roles WHERE policy = $1 AND subject = $2 AND resource = $3 ORDER BY role COLLATE "C"`, params)).map((row) => row.role);
+        before = { roles: await rolesOn() };
+        await tx.query(
+          edit.kind === 'grant-resource-role'
+            ? `INSERT INTO ${s}.resource_roles (policy, subject, resource, role) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`
+            : `DELETE FROM ${s}.resource_roles WHERE policy = $1 AND subject = $2 AND resource = $3 AND role = $4`,
+          [...params, edit.role],
+        );
+        after = { roles: await rolesOn() };
+        break;
+      }
+      case 'delete-resource': {
+        const held = await tx.query<{ subject: string; role: string }>(
+          `SELECT subject, role FROM ${s}.resource_roles WHERE policy = $1 AND resource = $2 ORDER BY subject COLLATE "C", role COLLATE "C"`,
+          [policy, edit.resource],
+        );
+        await tx.query(`DELETE FROM ${s}.resource_roles WHERE policy = $1 AND resource = $2`, [policy, edit.resource]);
+        const subjects = new Map<string, string[]>();
+        for (const row of held) listIn(subjects, row.subject).push(row.role);
+        before = { subjects: Object.fromEntries(subjects) };
+        after = { subjects: {} };
         break;
       }
     }
@@ -327,11 +397,16 @@ async function readPolicy(db: SqlExecutor, s: string, policy: string): Promise<S
   return { name: policy, revision: Number(head.a), document };
 }
 
-/** Replaces a policy's roles, grants and mappings with those of a checked document. */
+/**
+ * Replaces a policy's roles, grants and mappings with those of a checked document. Roles the document keeps are kept
+ * (resource grants refer to them); the caller has checked that no resource grant holds a dropped one.
+ */
 async function writeDocument(tx: SqlExecutor, s: string, policy: string, document: Document): Promise<void> {
-  for (const table of ['subject_roles', 'identity_roles', 'subject_permissions', 'roles']) await tx.query(`DELETE FROM ${s}.${table} WHERE policy = $1`, [policy]);
+  for (const table of ['subject_roles', 'identity_roles', 'subject_permissions', 'role_permissions']) await tx.query(`DELETE FROM ${s}.${table} WHERE policy = $1`, [policy]);
   const roles = Object.entries(document.roles);
-  await tx.query(`INSERT INTO ${s}.roles (policy, role) SELECT $1, unnest($2::text[])`, [policy, roles.map(([role]) => role)]);
+  const names = roles.map(([role]) => role);
+  await tx.query(`DELETE FROM ${s}.roles WHERE policy = $1 AND NOT (role = ANY($2::text[]))`, [policy, names]);
+  await tx.query(`INSERT INTO ${s}.roles (policy, role) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`, [policy, names]);
   const pairs = (entries: [string, readonly string[]][]) => [entries.flatMap(([key, list]) => list.map(() => key)), entries.flatMap(([, list]) => list)];
   await tx.query(`INSERT INTO ${s}.role_permissions (policy, role, permission) SELECT $1, * FROM unnest($2::text[], $3::text[])`, [policy, ...pairs(roles)]);
   const subjects = Object.entries(document.subjects);
