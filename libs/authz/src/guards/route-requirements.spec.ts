@@ -3,6 +3,7 @@ import { AuthzConfigurationError } from '../authz.exceptions';
 import { Permissions } from '../decorators/permissions.decorator';
 import { Policy } from '../decorators/policy.decorator';
 import { Public } from '../decorators/public.decorator';
+import { Resource } from '../decorators/resource.decorator';
 import { Scopes } from '../decorators/scopes.decorator';
 import { readRouteRequirements } from './route-requirements';
 
@@ -16,7 +17,7 @@ describe('readRouteRequirements', () => {
       class Controller {
         handler() {}
       }
-      expect(read(Controller, 'handler')).toEqual({ isPublic: false, scopes: [], permissions: [], policy: undefined });
+      expect(read(Controller, 'handler')).toEqual({ isPublic: false, scopes: [], permissions: [], policy: undefined, resource: undefined });
     });
   });
 
@@ -172,6 +173,42 @@ describe('readRouteRequirements', () => {
         handler() {}
       }
       expect(() => read(Controller, 'handler')).toThrow(AuthzConfigurationError);
+    });
+  });
+
+  describe('when a route names a resource', () => {
+    it("should take the handler's @Resource over the class's, and read the route parameter", () => {
+      @Resource('noteId')
+      @Policy('note')
+      class Controller {
+        @Permissions('CanRead')
+        byClass() {}
+        @Permissions('CanEdit')
+        @Resource('id')
+        byHandler() {}
+      }
+      expect(read(Controller, 'byClass').resource?.({ params: { noteId: 'n1', id: 'n2' } }, undefined as never)).toBe('n1');
+      expect(read(Controller, 'byHandler').resource?.({ params: { noteId: 'n1', id: 'n2' } }, undefined as never)).toBe('n2');
+    });
+
+    it('should keep a class @Resource off routes that check no permission', () => {
+      @Resource('id')
+      class Controller {
+        handler() {}
+      }
+      expect(read(Controller, 'handler').resource).toBeUndefined();
+    });
+
+    it('should refuse @Resource on a handler without @Permissions, saying how to fix it', () => {
+      class Controller {
+        @Resource('id')
+        handler() {}
+      }
+      expect(() => read(Controller, 'handler')).toThrow(/Controller\.handler has @Resource\(\) but no @Permissions\(\)[\s\S]*How to fix/);
+    });
+
+    it.each([[''], ['  '], [42]])('should refuse %p at decoration time', (bad) => {
+      expect(() => Resource(bad as string)).toThrow(AuthzConfigurationError);
     });
   });
 });
