@@ -58,12 +58,15 @@ describe('the admin API of the notes app (/authz)', () => {
 
   it("should keep carol's identity role for the token's lifetime, while its mapping in the store changes on her next request", async () => {
     const carol = await bearer('carol');
-    await notes.http().get(`/notes/${confidential.id}`).set(carol).expect(200);
+    // alice's: carol sees it as a moderator only (her own confidential notes she sees as their owner).
+    const alices = (await notes.http().post('/notes').set(await bearer('alice')).send({ title: 'Salaries', confidential: true }).expect(201)).body as NoteJson;
+    await notes.http().get(`/notes/${alices.id}`).set(carol).expect(200);
     // notes-admin (in her token) → reader instead of moderator (in the store).
     await notes.http().put('/authz/policies/note/identity-roles/notes-admin').set(await admin()).send({ roles: ['reader'] }).expect(204);
-    await notes.http().get(`/notes/${confidential.id}`).set(carol).expect(404);
-    await notes.http().put('/authz/policies/note/identity-roles/notes-admin').set(await admin()).send({ roles: ['moderator'] }).expect(204);
+    await notes.http().get(`/notes/${alices.id}`).set(carol).expect(404);
     await notes.http().get(`/notes/${confidential.id}`).set(carol).expect(200);
+    await notes.http().put('/authz/policies/note/identity-roles/notes-admin').set(await admin()).send({ roles: ['moderator'] }).expect(204);
+    await notes.http().get(`/notes/${alices.id}`).set(carol).expect(200);
   });
 
   it('should refuse bob, who holds no CanAdminister in policy authz, with 403 naming the permission', async () => {

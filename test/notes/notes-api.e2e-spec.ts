@@ -145,7 +145,7 @@ describe('Notes API (real oidc-provider, embedded PostgreSQL)', () => {
     });
   });
 
-  describe('PATCH /notes/:id (scope notes:write, permission CanWrite; owner or CanModerate)', () => {
+  describe('PATCH /notes/:id (scope notes:write, permission CanEdit on the note)', () => {
     it('should let the owner change her note and keep what she did not send', async () => {
       const note = await create('alice', { title: 'Draft', body: 'keep me' });
       const res = await notes.http().patch(`/notes/${note.id}`).set(await as('alice')).send({ title: 'Final', confidential: true }).expect(200);
@@ -153,35 +153,38 @@ describe('Notes API (real oidc-provider, embedded PostgreSQL)', () => {
       expect(Date.parse(res.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(note.updatedAt));
     });
 
-    it('should refuse a writer who is not the owner and lacks CanModerate with 403 naming CanModerate', async () => {
+    it('should refuse a writer who does not own the note with 403 naming CanEdit and the note, from the guard', async () => {
       const carols = await create('carol', { title: 'Open agenda' });
       const res = await notes.http().patch(`/notes/${carols.id}`).set(await as('alice')).send({ title: 'Hijacked' }).expect(403);
-      expect(res.body).toMatchObject({ policy: 'note', missingPermissions: ['CanModerate'] });
+      expect(res.body).toMatchObject({ policy: 'note', missingPermissions: ['CanEdit'], resource: carols.id });
       await notes.http().get(`/notes/${carols.id}`).set(await as('alice')).expect(200, carols);
     });
 
-    it("should let a holder of CanModerate (carol) change someone else's note; the owner stays", async () => {
+    it("should let a moderator (carol, type-wide CanEdit) change someone else's note; the owner stays", async () => {
       const alices = await create('alice', { title: 'Tpyo' });
       const res = await notes.http().patch(`/notes/${alices.id}`).set(await as('carol')).send({ title: 'Typo' }).expect(200);
       expect(res.body).toMatchObject({ title: 'Typo', ownerId: 'alice' });
     });
 
-    it('should answer 404, not 403, for a confidential note the caller cannot see', async () => {
-      await notes.http().patch(`/notes/${confidentialNote.id}`).set(await as('alice')).send({ title: 'x' }).expect(404);
+    it('should answer 403 for a confidential note of someone else, as for any note the caller may not change: nothing tells it exists', async () => {
+      const hidden = await notes.http().patch(`/notes/${confidentialNote.id}`).set(await as('alice')).send({ title: 'x' }).expect(403);
+      const missingId = randomUUID();
+      const missing = await notes.http().patch(`/notes/${missingId}`).set(await as('alice')).send({ title: 'x' }).expect(403);
+      expect(hidden.body).toEqual({ ...missing.body, message: missing.body.message.replace(missingId, confidentialNote.id), resource: confidentialNote.id });
     });
 
-    it.each(['susan', 'bob'])('should refuse %s, who lacks CanWrite, with 403', async (user) => {
+    it.each(['susan', 'bob'])('should refuse %s, who holds no CanEdit, with 403', async (user) => {
       const res = await notes.http().patch(`/notes/${publicNote.id}`).set(await as(user)).send({ title: 'x' }).expect(403);
-      expect(res.body.missingPermissions).toEqual(['CanWrite']);
+      expect(res.body.missingPermissions).toEqual(['CanEdit']);
     });
 
-    it('should answer 404 for a note that does not exist', async () => {
+    it('should answer 404 for a note that does not exist, to a moderator', async () => {
       await notes.http().patch(`/notes/${randomUUID()}`).set(await as('carol')).send({ title: 'x' }).expect(404);
     });
   });
 
-  describe('DELETE /notes/:id (scope notes:write, permission CanDelete)', () => {
-    it('should let carol (moderator) delete a note: 204, then it is gone', async () => {
+  describe('DELETE /notes/:id (scope notes:write, permission CanDelete on the note)', () => {
+    it("should let carol (moderator) delete someone else's note: 204, then it is gone", async () => {
       const note = await create('alice', { title: 'Temporary' });
       const res = await notes.http().delete(`/notes/${note.id}`).set(await as('carol')).expect(204);
       expect(res.text).toBe('');
@@ -189,10 +192,17 @@ describe('Notes API (real oidc-provider, embedded PostgreSQL)', () => {
       await notes.http().delete(`/notes/${note.id}`).set(await as('carol')).expect(404);
     });
 
-    it.each(['alice', 'susan', 'bob'])('should refuse %s with 403: CanDelete belongs to moderators, not to owners', async (user) => {
-      const res = await notes.http().delete(`/notes/${publicNote.id}`).set(await as(user)).expect(403);
-      expect(res.body.missingPermissions).toEqual(['CanDelete']);
-      await notes.http().get(`/notes/${publicNote.id}`).set(await as('alice')).expect(200);
+    it('should let the owner delete her own note', async () => {
+      const note = await create('alice', { title: 'Mine to delete' });
+      await notes.http().delete(`/notes/${note.id}`).set(await as('alice')).expect(204);
+      await notes.http().get(`/notes/${note.id}`).set(await as('carol')).expect(404);
+    });
+
+    it.each(['alice', 'susan', 'bob'])("should refuse %s with 403 naming CanDelete on someone else's note", async (user) => {
+      const carols = await create('carol', { title: `Keep ${user}` });
+      const res = await notes.http().delete(`/notes/${carols.id}`).set(await as(user)).expect(403);
+      expect(res.body).toMatchObject({ policy: 'note', missingPermissions: ['CanDelete'], resource: carols.id });
+      await notes.http().get(`/notes/${carols.id}`).set(await as('alice')).expect(200);
     });
 
     it('should refuse a token without notes:write with 403 insufficient_scope', async () => {

@@ -30,7 +30,10 @@ const NOTE_WITH_BOB = `# bob may read now
 roles:
   reader: [CanRead]
   writer: [CanRead, CanWrite]
-  moderator: [CanRead, CanReadConfidentialNotes, CanWrite, CanDelete, CanModerate]
+  moderator: [CanRead, CanReadConfidentialNotes, CanWrite, CanEdit, CanDelete, CanShare]
+  owner: [CanRead, CanReadConfidentialNotes, CanEdit, CanDelete, CanShare]
+  shared-reader: [CanRead, CanReadConfidentialNotes]
+  shared-editor: [CanRead, CanReadConfidentialNotes, CanEdit]
 subjects:
   susan: { roles: [reader], permissions: [CanReadConfidentialNotes] }
   alice: { roles: [writer] }

@@ -17,7 +17,7 @@ class ScriptedPolicyService extends PolicyService {
 }
 
 // The notes app with its PolicyService swapped by overrideProvider(PolicyService): the guard and the business
-// rules (confidential filtering, ownership) follow whatever the service answers, while tokens stay real.
+// rules (confidential filtering; a double that knows no resource grants answers from type-wide grants) follow whatever the service answers, while tokens stay real.
 describe('Notes app with overrideProvider(PolicyService)', () => {
   const policies = new ScriptedPolicyService();
   let notes: NotesHarness;
@@ -60,13 +60,15 @@ describe('Notes app with overrideProvider(PolicyService)', () => {
     expect(res.body).toMatchObject({ policy: 'note', missingPermissions: ['CanRead'] });
   });
 
-  it('should let bob change alice\'s note only once the replacement grants him CanModerate', async () => {
+  it("should let bob change alice's note only once the replacement grants him CanEdit (and, for a confidential note, CanReadConfidentialNotes)", async () => {
     policies.grants.set('bob', new Set(['CanRead', 'CanWrite']));
-    const res = await notes.http().patch(`/notes/${confidentialId}`).set(await as('bob')).send({ title: 'Mine now' }).expect(404);
-    expect(res.body.message).toContain('not found');
-    policies.grants.set('bob', new Set(['CanRead', 'CanReadConfidentialNotes', 'CanWrite']));
-    await notes.http().patch(`/notes/${confidentialId}`).set(await as('bob')).send({ title: 'Mine now' }).expect(403);
-    policies.grants.set('bob', new Set(['CanRead', 'CanReadConfidentialNotes', 'CanWrite', 'CanModerate']));
+    const refused = await notes.http().patch(`/notes/${confidentialId}`).set(await as('bob')).send({ title: 'Mine now' }).expect(403);
+    expect(refused.body).toMatchObject({ policy: 'note', missingPermissions: ['CanEdit'], resource: confidentialId });
+    expect(policies.questions).toContain('note:bob:CanEdit');
+    policies.grants.set('bob', new Set(['CanRead', 'CanEdit']));
+    const hidden = await notes.http().patch(`/notes/${confidentialId}`).set(await as('bob')).send({ title: 'Mine now' }).expect(404);
+    expect(hidden.body.message).toContain('not found');
+    policies.grants.set('bob', new Set(['CanRead', 'CanReadConfidentialNotes', 'CanEdit']));
     const changed = await notes.http().patch(`/notes/${confidentialId}`).set(await as('bob')).send({ title: 'Moderated' }).expect(200);
     expect(changed.body).toMatchObject({ title: 'Moderated', ownerId: 'alice' });
   });

@@ -43,6 +43,8 @@ function capturingLogger(): LoggerService & { problems: string[] } {
 }
 
 /** Who wrote which policies, oldest first: `notes-app put-policy note`. */
+/** What the first start writes to policy `note`: the policy, then (same transaction) the owners of the three demo notes. */
+const FIRST_START_WRITES = ['notes-app put-policy note', ...DEMO_NOTES.map(() => 'notes-app grant-resource-role note')];
 const writers = (entries: AuditEntry[]) => entries.map((entry) => `${entry.actor} ${entry.action} ${entry.policy}`);
 
 async function freePort(): Promise<number> {
@@ -89,10 +91,21 @@ describe('npm start and npm run token', () => {
     expect(banner).toContain(`curl -H "Authorization: Bearer $ADMIN" ${notes!.apiUrl}/authz/policies/note`);
   });
 
-  it('should start the store with the policy files and carol as administrator, each written once and audited', async () => {
+  it('should start the store with the policy files, the demo notes\' owners and carol as administrator, each written once and audited', async () => {
     const res = await call('/authz/audit', 'carol', {}, ['authz:admin']);
     expect(res.status).toBe(200);
-    expect(writers(((await res.json()) as { entries: AuditEntry[] }).entries)).toEqual(['notes-app put-policy note', 'bootstrap put-policy authz']);
+    expect(writers(((await res.json()) as { entries: AuditEntry[] }).entries)).toEqual([...FIRST_START_WRITES, 'bootstrap put-policy authz']);
+  });
+
+  it('should make each demo note\'s owner its owner in the policy: alice may change hers, carol reads hers, nobody else holds a role on them', async () => {
+    const store = notes!.app.get(PolicyStore);
+    for (const note of DEMO_NOTES) {
+      expect((await store.resourceGrants('note', note.id))?.subjects).toEqual({ [note.ownerId]: ['owner'] });
+    }
+    const changed = await call(`/notes/${DEMO_NOTES[0].id}`, 'alice', { method: 'PATCH', body: JSON.stringify({ title: 'Welcome, again' }) });
+    expect(changed.status).toBe(200);
+    expect((await call(`/notes/${DEMO_NOTES[2].id}`, 'carol')).status).toBe(200);
+    expect((await call(`/notes/${DEMO_NOTES[2].id}`, 'alice', { method: 'PATCH', body: JSON.stringify({ title: 'x' }) })).status).toBe(403);
   });
 
   it("should seed the demo notes, and show susan's token the confidential one", async () => {
@@ -126,7 +139,15 @@ describe('npm start and npm run token', () => {
     expect(await alice.json()).toMatchObject({ roles: ['moderator', 'writer'] });
     expect((await call(`/notes/${DEMO_NOTES[2].id}`, 'alice')).status).toBe(200);
     const audit = (await (await call('/authz/audit', 'carol', {}, ['authz:admin'])).json()) as { entries: AuditEntry[] };
-    expect(writers(audit.entries)).toEqual(['notes-app put-policy note', 'bootstrap put-policy authz', 'carol grant-role note']);
+    // The owners of the demo notes are not granted again: the deleted demo note has no grant, and no new audit entry.
+    expect((await notes!.app.get(PolicyStore).resourceGrants('note', DEMO_NOTES[1].id))?.subjects).toEqual({});
+    expect(writers(audit.entries)).toEqual([
+      ...FIRST_START_WRITES,
+      'bootstrap put-policy authz',
+      'alice grant-resource-role note',
+      'carol delete-resource note',
+      'carol grant-role note',
+    ]);
   });
 
   it('should close cleanly: the notes and the policy store let go of the one PGlite instance, which closes with its lock file, without a warning', async () => {

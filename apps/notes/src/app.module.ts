@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import type { DatabaseSettings } from './database/open-database';
 import { SQL_DATABASE, type SqlDatabase } from './database/sql-database';
 import { HealthController } from './health/health.controller';
+import { DEMO_NOTE_OWNERS, DEMO_NOTES_SEED } from './notes/demo-notes';
 import { NOTE_POLICY } from './notes/note.policy';
 import { NotesModule } from './notes/notes.module';
 
@@ -34,6 +35,8 @@ export class AppModule {
   static register(settings: AppModuleSettings): DynamicModule {
     // One module object, imported twice: one database, shared by the notes and the policy store.
     const database = DatabaseModule.register(settings.database);
+    // The demo notes' owners are granted with the creation of policy `note`, on the start that seeds the notes.
+    const initialGrants = settings.database.extraMigrations?.includes(DEMO_NOTES_SEED) ? DEMO_NOTE_OWNERS : [];
     return {
       module: AppModule,
       imports: [
@@ -41,7 +44,7 @@ export class AppModule {
         AuthzModule.forRootAsync({
           imports: [database],
           inject: [SQL_DATABASE],
-          useFactory: (db: SqlDatabase): AuthzModuleOptions => ({ ...settings.authz, defaultPolicy: NOTE_POLICY, policyStore: () => openNotesPolicyStore(db) }),
+          useFactory: (db: SqlDatabase): AuthzModuleOptions => ({ ...settings.authz, defaultPolicy: NOTE_POLICY, policyStore: () => openNotesPolicyStore(db, undefined, initialGrants) }),
         }),
         AuthzAdminModule.register({ path: ADMIN_PATH, administrators: [...(settings.adminSubjects ?? [])] }),
         NotesModule,

@@ -1,9 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { AppModule } from '../../../apps/notes/src/app.module';
-import { configureNotesApp } from '../../../apps/notes/src/configure-app';
+import type { DatabaseSettings } from '../../../apps/notes/src/database/open-database';
+import { configureNotesApp, notesFastifyAdapter } from '../../../apps/notes/src/configure-app';
 import { CLI_CLIENT_ID, SERVICE_CLIENT_ID } from '../../../apps/notes/src/local-oidc/demo-users';
 import { startLocalOidcProvider, type LocalOidcProvider } from '../../../apps/notes/src/local-oidc/local-oidc-provider';
 import { stateFileIn } from '../../../apps/notes/src/local-oidc/local-oidc-state';
@@ -11,6 +13,19 @@ import { requestClientCredentialsToken, requestDemoUserToken } from '../../../ap
 import { freshDataDir } from '../../support/embedded-postgres';
 
 export const AUDIENCE = 'notes-api';
+
+/** The HTTP platforms the notes app runs on: `npm start` uses Express; the app also runs on Fastify. */
+export type NotesAdapter = 'express' | 'fastify';
+export const NOTES_ADAPTERS: readonly NotesAdapter[] = ['express', 'fastify'];
+
+export interface NotesHarnessOptions {
+  /** Default `express`, as `npm start`. */
+  readonly adapter?: NotesAdapter;
+  /** Default: a fresh embedded database in the harness's DATA_DIR. */
+  readonly database?: Partial<DatabaseSettings>;
+  /** Default: a local provider of its own; give another harness's to share it (its tokens then work on both). */
+  readonly idp?: LocalOidcProvider;
+}
 
 /** The notes app wired as `npm start` wires it, against the real local oidc-provider on 127.0.0.1 and a fresh embedded database. */
 export interface NotesHarness {
@@ -32,22 +47,37 @@ export interface NotesHarness {
  * with the local provider). `configure` sees the testing module builder before compiling, e.g. to
  * `overrideProvider(PolicyService)`.
  */
-export async function startNotesHarness(configure?: (builder: TestingModuleBuilder) => void): Promise<NotesHarness> {
+export async function startNotesHarness(configure?: (builder: TestingModuleBuilder) => void, options: NotesHarnessOptions = {}): Promise<NotesHarness> {
   const data = await freshDataDir();
-  const idp = await startLocalOidcProvider({ port: 0, audience: AUDIENCE, stateFile: stateFileIn(data.dataDir) });
+  const ownIdp = options.idp === undefined;
+  const idp = options.idp ?? (await startLocalOidcProvider({ port: 0, audience: AUDIENCE, stateFile: stateFileIn(data.dataDir) }));
   let app: INestApplication | undefined;
   try {
     const builder = Test.createTestingModule({
-      imports: [AppModule.register({ authz: { issuer: idp.issuer, audience: AUDIENCE, requireAccessTokenType: true }, database: { dataDir: data.dataDir }, adminSubjects: ['carol'] })],
+      imports: [
+        AppModule.register({
+          authz: { issuer: idp.issuer, audience: AUDIENCE, requireAccessTokenType: true },
+          database: { dataDir: data.dataDir, ...options.database },
+          adminSubjects: ['carol'],
+        }),
+      ],
     });
     configure?.(builder);
     const moduleRef = await builder.compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-    configureNotesApp(app);
-    await app.init();
+    if (options.adapter === 'fastify') {
+      const fastify = moduleRef.createNestApplication<NestFastifyApplication>(notesFastifyAdapter(), { logger: false });
+      app = fastify;
+      configureNotesApp(fastify);
+      await fastify.init();
+      await fastify.getHttpAdapter().getInstance().ready();
+    } else {
+      app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+      configureNotesApp(app);
+      await app.init();
+    }
   } catch (error) {
     await app?.close();
-    await idp.close();
+    if (ownIdp) await idp.close();
     await data.remove();
     throw error;
   }
@@ -67,7 +97,7 @@ export async function startNotesHarness(configure?: (builder: TestingModuleBuild
     serviceToken: (scopes) => cached(`client ${scopes?.join(' ')}`, () => requestClientCredentialsToken(idp.issuer, idp.clientSecrets[SERVICE_CLIENT_ID], scopes)),
     close: async () => {
       await ready.close();
-      await idp.close();
+      if (ownIdp) await idp.close();
       await data.remove();
     },
   };

@@ -1,5 +1,5 @@
 import { basename, join, resolve } from 'node:path';
-import { createMissingPolicies, PostgresPolicyStore, readPolicyFiles } from 'nestjs-authz';
+import { createMissingPolicies, PostgresPolicyStore, readPolicyFiles, type PolicyEdit } from 'nestjs-authz';
 import type { SqlDatabase } from '../database/sql-database';
 
 /**
@@ -28,10 +28,14 @@ export const POLICY_FILES_ACTOR = 'notes-app';
  * start, once, even when several instances start together on one server; a policy that exists is never changed
  * (change it with the admin API or `npm run policy -- apply`).
  *
+ * `initialGrants` are written in the same transaction as the creation of their policy, and only then: the owners of
+ * the demo notes, which the same first start has just inserted (`DEMO_NOTE_OWNERS` in notes/demo-notes.ts). A start that finds the
+ * policy writes none of them, so a grant changed since is not put back.
+ *
  * @example
  * AuthzModule.forRootAsync({ inject: [SQL_DATABASE], useFactory: (db: SqlDatabase) => ({ ...options, policyStore: () => openNotesPolicyStore(db) }) })
  */
-export async function openNotesPolicyStore(db: SqlDatabase, policyDir = NOTES_POLICY_DIR): Promise<PostgresPolicyStore> {
+export async function openNotesPolicyStore(db: SqlDatabase, policyDir = NOTES_POLICY_DIR, initialGrants: readonly PolicyEdit[] = []): Promise<PostgresPolicyStore> {
   // Read first: a broken policy file stops the start before anything is written.
   const files = await readPolicyFiles(policyDir);
   const driver = await db.storeDriver();
@@ -43,10 +47,11 @@ export async function openNotesPolicyStore(db: SqlDatabase, policyDir = NOTES_PO
     throw error;
   }
   try {
-    await createMissingPolicies(store, files, { actor: POLICY_FILES_ACTOR });
+    await createMissingPolicies(store, files, { actor: POLICY_FILES_ACTOR, initialEdits: initialGrants });
   } catch (error) {
     await store.close();
     throw error;
   }
   return store;
 }
+

@@ -1,4 +1,6 @@
+import type { PolicyEdit } from 'nestjs-authz';
 import type { Migration } from '../database/migrations';
+import { NOTE_POLICY, OWNER_ROLE } from './note.policy';
 
 /** Fixed ids, so the docs can show `curl .../notes/<id>` lines that work on every machine. */
 export const DEMO_NOTES = [
@@ -40,3 +42,16 @@ export const DEMO_NOTES_SEED: Migration = {
     }
   },
 };
+
+/**
+ * The demo notes' owners (resource role `owner` on each note, as `POST /notes` grants it). Written together with the
+ * creation of policy `note`, in the same transaction, on the first start that seeds the demo notes (see
+ * `openNotesPolicyStore`): once, like the seed itself, and never again after a change through the API.
+ */
+export const DEMO_NOTE_OWNERS: readonly PolicyEdit[] = DEMO_NOTES.map((note) => ({
+  kind: 'grant-resource-role',
+  policy: NOTE_POLICY,
+  resource: note.id,
+  subject: note.ownerId,
+  role: OWNER_ROLE,
+}));

@@ -236,6 +236,20 @@ describe('provisioning', () => {
       expect((await store.audit({ limit: 10 })).map(({ actor, policy }) => `${actor}:${policy}`)).toEqual(['app:authz']);
     });
 
+    it("should write a new policy's initial edits in its transaction, and none for a policy that exists", async () => {
+      const store = new InMemoryPolicyStore({ authz: {} });
+      const initialEdits = [
+        { kind: 'grant-resource-role', policy: 'note', resource: 'n1', subject: 'alice', role: 'reader' },
+        { kind: 'grant-resource-role', policy: 'authz', resource: 'x', subject: 'alice', role: 'admin' },
+      ] as const;
+      expect(await createMissingPolicies(store, [{ policy: 'note', document: note }, { policy: 'authz', document: authz }], { actor: 'app', initialEdits })).toEqual(['note']);
+      expect((await store.resourceGrants('note', 'n1'))?.subjects).toEqual({ alice: ['reader'] });
+      expect((await store.resourceGrants('authz', 'x'))?.subjects).toEqual({});
+      await expect(
+        createMissingPolicies(new InMemoryPolicyStore(), [{ policy: 'note', document: note }], { actor: 'app', initialEdits: [{ ...initialEdits[0], role: 'owner' }] }),
+      ).rejects.toThrow("Role 'owner' is not defined in policy 'note'");
+    });
+
     it('should take a conflict (another instance created it just now) as done', async () => {
       const store = new InMemoryPolicyStore();
       const racing = Object.assign(Object.create(store) as InMemoryPolicyStore, { listPolicies: async () => [] });

@@ -232,17 +232,26 @@ export async function applyPolicyPlan(store: PolicyStore, plan: PolicyPlan, opti
  * exists is never changed. When several instances start together on one database, one creates a policy and the
  * others get a revision conflict, which means "it exists now": skipped. Returns the names created.
  *
+ * `initialEdits` (e.g. resource grants for seeded records) are written in the same transaction as the creation of
+ * their policy, and only then: a start that finds the policy writes none of them, so a grant changed since is not
+ * put back.
+ *
  * @example
  * await createMissingPolicies(store, await readPolicyFiles('apps/notes/policies'), { actor: 'notes-app' }); // ['note'] on the first start, then []
  */
-export async function createMissingPolicies(store: PolicyStore, policies: readonly NamedPolicy[], options: { readonly actor: string }): Promise<string[]> {
+export async function createMissingPolicies(
+  store: PolicyStore,
+  policies: readonly NamedPolicy[],
+  options: { readonly actor: string; readonly initialEdits?: readonly PolicyEdit[] },
+): Promise<string[]> {
   const created: string[] = [];
   // Names only: this runs at every start, and reading whole policies would grow with their grants.
   const existing = new Set((await store.listPolicies()).map(({ name }) => name));
   for (const { policy, document } of policies) {
     if (existing.has(policy)) continue;
+    const initial = (options.initialEdits ?? []).filter((edit) => edit.policy === policy);
     try {
-      await store.edit([{ kind: 'put-policy', policy, document, ifRevision: 0 }], { actor: options.actor });
+      await store.edit([{ kind: 'put-policy', policy, document, ifRevision: 0 }, ...initial], { actor: options.actor });
       created.push(policy);
     } catch (error) {
       if (!(error instanceof RevisionConflictError)) throw error;
