@@ -7,7 +7,7 @@ const { APP_GUARD } = require('@nestjs/core');
 const { AuthGuard, PassportModule, PassportStrategy } = require('@nestjs/passport');
 const { ExtractJwt, Strategy } = require('passport-jwt');
 const { passportJwtSecret } = require('jwks-rsa');
-const { AUTHZ_CONFIG, AuthzGuard, AuthzModule, Permissions, Scopes } = require('nestjs-authz');
+const { AUTHZ_CONFIG, AuthzGuard, AuthzModule, Permissions, Resource, Scopes } = require('nestjs-authz');
 const { AUDIENCE } = require('./config');
 
 /**
@@ -21,13 +21,20 @@ function decorateMethod(target, method, decorators) {
   Object.defineProperty(target.prototype, method, Reflect.decorate(decorators, target.prototype, method, descriptor));
 }
 
-function notesController(classDecorators, methodDecorators) {
+function notesController(classDecorators, methodDecorators, resourceDecorators) {
   class NotesController {
     read() {
       return { notes: [] };
     }
   }
   decorateMethod(NotesController, 'read', [Get('notes'), ...methodDecorators]);
+  // Only the store hot path's apps have the @Resource route (GET /notes/:id); the others are as before.
+  if (resourceDecorators) {
+    NotesController.prototype.readOne = function readOne() {
+      return { notes: [] };
+    };
+    decorateMethod(NotesController, 'readOne', [Get('notes/:id'), ...resourceDecorators]);
+  }
   Reflect.decorate([Controller(), ...classDecorators], NotesController);
   return NotesController;
 }
@@ -114,11 +121,28 @@ const NOTE_POLICY = {
 };
 
 /**
+ * Resource grants (bench/store.js): role `owner`, held on single notes only, gives CanShare, which no type-wide grant
+ * of the bench's policies gives. The store hot path's apps also serve GET /notes/:id with `@Resource('id')` and
+ * `@Permissions('CanShare')`, and susan owns note RESOURCE_ID.
+ */
+const RESOURCE_ROLE = 'owner';
+const RESOURCE_PERMISSION = 'CanShare';
+const OWNER_ROLE_PERMISSIONS = ['CanRead', 'CanWrite', RESOURCE_PERMISSION];
+const RESOURCE_ID = 'note-hot-1';
+
+/** A copy of a policy document with role `owner`, so that resource grants of it can be written. */
+function withOwnerRole(document) {
+  return { ...document, roles: { ...document.roles, [RESOURCE_ROLE]: OWNER_ROLE_PERMISSIONS } };
+}
+
+/**
  * Scenarios 3-5: nestjs-authz as its README sets it up (APP_GUARD), defaults for every cache. The grants are
  * NOTE_POLICY in memory, unless `authzOptions.policyStore` gives a store (bench/store.js: PostgresPolicyStore).
+ * `resourceRoute`: also GET /notes/:id, a question about note `:id` (the store hot path).
  */
-function authzModule({ issuer, jwksUri, authzOptions = {} }) {
-  const controller = notesController([], [Scopes('notes:read'), Permissions('CanRead')]);
+function authzModule({ issuer, jwksUri, authzOptions = {}, resourceRoute = false }) {
+  const resourceDecorators = resourceRoute ? [Scopes('notes:read'), Permissions(RESOURCE_PERMISSION), Resource('id')] : undefined;
+  const controller = notesController([], [Scopes('notes:read'), Permissions('CanRead')], resourceDecorators);
   const grants = authzOptions.policyStore === undefined ? { policies: NOTE_POLICY } : {};
   class AuthzBenchModule {}
   Reflect.decorate(
@@ -142,4 +166,4 @@ function appModule(kind, options) {
   throw new Error(`unknown app kind '${kind}'`);
 }
 
-module.exports = { appModule, authzModule, NOTE_POLICY, AUTHZ_CONFIG };
+module.exports = { appModule, authzModule, NOTE_POLICY, AUTHZ_CONFIG, RESOURCE_ROLE, RESOURCE_PERMISSION, OWNER_ROLE_PERMISSIONS, RESOURCE_ID, withOwnerRole };

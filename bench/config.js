@@ -2,7 +2,7 @@
 
 /**
  * Benchmark settings, read once from the environment so that one command (`npm run bench`) runs with sane
- * defaults (about seven minutes on a 2-core machine, two and a half of them the PostgresPolicyStore parts) and a longer
+ * defaults (about eight minutes on a 2-core machine, three of them the PostgresPolicyStore parts) and a longer
  * or narrower run is one variable away.
  */
 
@@ -99,6 +99,11 @@ function readConfig(argv = process.argv.slice(2)) {
     storeGrantsPerSubject: intFromEnv('BENCH_STORE_GRANTS', 10, 2),
     /** Timed calls per figure of the scale part (grantsFor, hasPermission, 10 in flight). */
     storeSamples: intFromEnv('BENCH_STORE_SAMPLES', 5_000, 100),
+    /** Resource grants of the big policy: subjects holding role `owner` on notes, and notes per subject. */
+    storeResourceSubjects: intFromEnv('BENCH_STORE_RESOURCE_SUBJECTS', 1_000, 2),
+    storeResourcesPerSubject: intFromEnv('BENCH_STORE_RESOURCES', 100, 1),
+    /** Timed allowedResources calls of 100 ids (and one baseline of 100 sequential hasPermission calls per 10 of them). */
+    storeBatches: intFromEnv('BENCH_STORE_BATCHES', 500, 10),
     /** Revocations and grants in the propagation part. */
     storeChanges: intFromEnv('BENCH_STORE_CHANGES', 200, 2),
   };

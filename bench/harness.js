@@ -60,7 +60,7 @@ function killChildren() {
 
 /** One request per scenario before any load: a benchmark of wrong answers would be worthless. */
 async function sanityCheck(scenario) {
-  const response = await fetch(`http://127.0.0.1:${scenario.app.port}${ROUTE}`, { headers: { authorization: `Bearer ${scenario.tokens[0]}` } });
+  const response = await fetch(`http://127.0.0.1:${scenario.app.port}${scenario.path ?? ROUTE}`, { headers: { authorization: `Bearer ${scenario.tokens[0]}` } });
   await response.arrayBuffer();
   if (response.status !== scenario.expectStatus) {
     throw new Error(`${scenario.key} answered ${response.status} to its first request; expected ${scenario.expectStatus}`);
@@ -69,7 +69,8 @@ async function sanityCheck(scenario) {
 
 /**
  * Warms up, then runs `config.rounds` rounds of one adapter's scenarios, rotating their order each round so that no
- * scenario always runs right after the same neighbour. Records every run in `runs`.
+ * scenario always runs right after the same neighbour. Records every run in `runs`. A scenario's `path` (default
+ * ROUTE) is the URL it requests: two scenarios may load two routes of one app process.
  * `config`: { warmup, rounds, duration, connections } (seconds, connections).
  */
 async function runRounds(adapter, scenarios, config, runs, label = adapter) {
@@ -77,7 +78,7 @@ async function runRounds(adapter, scenarios, config, runs, label = adapter) {
   // bottleneck (a fast unguarded Fastify route saturates it), and CPU per request shows what the guard costs anyway.
   const load = async (scenario, duration) => {
     const before = (await ask(scenario.app, 'cpu')).usage;
-    const result = await runLoad({ port: scenario.app.port, tokens: scenario.tokens, cursor: scenario.cursor, duration, connections: config.connections, expectStatus: scenario.expectStatus });
+    const result = await runLoad({ port: scenario.app.port, path: scenario.path, tokens: scenario.tokens, cursor: scenario.cursor, duration, connections: config.connections, expectStatus: scenario.expectStatus });
     const after = (await ask(scenario.app, 'cpu')).usage;
     return { ...result, cpuUs: (after.user - before.user + after.system - before.system) / result.requests };
   };

@@ -4,14 +4,14 @@ const autocannon = require('autocannon');
 const { ROUTE } = require('./config');
 
 /**
- * Runs autocannon against one app for `duration` seconds. Each request carries the next token of `tokens`; the
+ * Runs autocannon against one app for `duration` seconds (GET `path`, by default the scenarios' ROUTE). Each request carries the next token of `tokens`; the
  * position lives in `cursor` and carries over from run to run, so with a pool larger than the app's verified-token
  * cache every token comes back only after more than the cache's cap of others (a miss in an LRU cache).
  * Every scenario goes through the same `setupRequest` hook, so the load generator does the same work in each.
  *
  * Latency percentiles come from autocannon's per-response times (fractional ms), not its integer-ms histogram.
  */
-async function runLoad({ port, tokens, cursor, duration, connections, expectStatus }) {
+async function runLoad({ port, path = ROUTE, tokens, cursor, duration, connections, expectStatus }) {
   const first = cursor.next;
   const latencies = [];
   const instance = autocannon({
@@ -21,7 +21,7 @@ async function runLoad({ port, tokens, cursor, duration, connections, expectStat
     requests: [
       {
         method: 'GET',
-        path: ROUTE,
+        path,
         setupRequest: (request) => {
           request.headers = { ...request.headers, authorization: `Bearer ${tokens[cursor.next++ % tokens.length]}` };
           return request;

@@ -12,7 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { PGlite } = require('@electric-sql/pglite');
 const { PgDriver, PgliteDriver, PostgresPolicyStore } = require('nestjs-authz');
-const { NOTE_POLICY } = require('./apps');
+const { NOTE_POLICY, OWNER_ROLE_PERMISSIONS, RESOURCE_PERMISSION, RESOURCE_ROLE, withOwnerRole } = require('./apps');
 
 /** The policy every store app decides with, as in scenario 3: `note`. */
 const POLICY = 'note';
@@ -109,6 +109,27 @@ const DIRECT_PERMISSIONS = 1_000;
 const roleName = (r) => `role-${String(r).padStart(2, '0')}`;
 const subjectName = (i) => `user-${i}`;
 
+/**
+ * Resource grants of the big policy: role `owner` (apps.js: held on single notes only, gives `CanShare`, which no
+ * type-wide grant of the bench gives); subject `owner-<j>` of `owners` holds it on notes `note-<n>` with
+ * `n % owners === j`, `perOwner` notes each.
+ */
+const ownerName = (j) => `owner-${j}`;
+const resourceName = (n) => `note-${n}`;
+
+/**
+ * Writes `owners * perOwner` rows of `resource_roles` with one INSERT ... SELECT: the store has no bulk edit for
+ * resource grants, and 100 000 `grant-resource-role` edits (a transaction's worth of statements each, with their
+ * audit entries) would take minutes. The caches of the measuring apps start empty, so no change feed is needed.
+ */
+async function seedResourceGrants(driver, schema, owners, perOwner) {
+  await driver.query(
+    `INSERT INTO ${schema}.resource_roles (policy, subject, resource, role)
+     SELECT $1, 'owner-' || (n % $2::int), 'note-' || n, $3 FROM generate_series(0, $4::int - 1) AS n`,
+    [POLICY, owners, RESOURCE_ROLE, owners * perOwner],
+  );
+}
+
 /** How the grants of a subject of the big policy split into roles and direct permissions (about 60/40). */
 function grantSplit(grantsPerSubject) {
   const roles = Math.min(BIG_ROLES, Math.round(grantsPerSubject * 0.6));
@@ -132,6 +153,7 @@ function bigPolicyDocument(subjects, grantsPerSubject) {
   const base = NOTE_POLICY[POLICY];
   const roles = { ...base.roles };
   for (let r = 0; r < BIG_ROLES; r++) roles[roleName(r)] = Array.from({ length: PERMISSIONS_PER_ROLE }, (_, k) => `perm-${(r * 3 + k) % 40}`);
+  roles[RESOURCE_ROLE] = OWNER_ROLE_PERMISSIONS;
   const grants = { ...base.subjects };
   for (let i = 0; i < subjects; i++) grants[subjectName(i)] = bigSubjectGrants(i, grantsPerSubject);
   const document = { roles, identityRoles: { ...base.identityRoles, staff: [roleName(0), roleName(1)] }, subjects: grants };
@@ -188,6 +210,12 @@ module.exports = {
   dropSchemas,
   seedIfAbsent,
   subjectName,
+  ownerName,
+  resourceName,
+  withOwnerRole,
+  seedResourceGrants,
+  RESOURCE_ROLE,
+  RESOURCE_PERMISSION,
   bigPolicyDocument,
   bigSubjectGrants,
   expectedPermissions,

@@ -4,15 +4,23 @@
  * The printed result of the PostgresPolicyStore parts (bench/store.js), with their targets:
  * - hot path: each PostgresPolicyStore variant >= 0.9x the unguarded route (median of per-round req/s ratios);
  * - scale: p99 of one uncached decision (grantsFor, hasPermission with decisionCache: false) < 2 ms;
- * - propagation: every instance drops the decision within 1 s of the commit (bound), p99 < 100 ms (goal).
+ * - propagation: every instance drops the decision within 1 s of the commit (bound), p99 < 100 ms (goal);
+ * - resource checks (scale part), as ratios to baselines of the same process and moment: uncached hasPermission with
+ *   { resource } <= 1.5x the uncached type-wide one (p50, and p99 shown), allowedResources of 100 ids <= 0.2x 100
+ *   sequential hasPermission calls (p50), a cachedDecision hit on a resource <= 1.2x a type-wide hit (in-process), and
+ *   over HTTP (hot part) the @Resource route >= 1/1.2 of the type-wide route's req/s in the same rounds.
  */
 
 const { fixed, median, table } = require('./report');
+const { RESOURCE_ID } = require('./apps');
 
 const HOT_TARGET = 0.9;
 const DECISION_P99_TARGET_MS = 2;
 const PROPAGATION_BOUND_MS = 1_000;
 const PROPAGATION_GOAL_MS = 100;
+const RESOURCE_UNCACHED_TARGET = 1.5;
+const BATCH_TARGET = 0.2;
+const CACHED_RESOURCE_TARGET = 1.2;
 
 const STORE_LABEL = {
   unguarded: 'none (unguarded route)',
@@ -23,6 +31,8 @@ const STORE_LABEL = {
   'postgres-big': 'PostgresPolicyStore on PostgreSQL',
 };
 const BACKEND_LABEL = { pglite: 'PGlite', postgres: 'PostgreSQL' };
+const storeLabel = (variant) => STORE_LABEL[variant.replace(/-resource$/, '')];
+const routeOf = (variant) => (variant === 'unguarded' ? 'GET /notes' : variant.endsWith('-resource') ? 'GET /notes/:id, @Resource (CanShare)' : 'GET /notes (CanRead)');
 
 function perRound(runs, key, base, value) {
   const a = runs[key];
@@ -37,6 +47,7 @@ function summarizeHot(runs, variants) {
     const list = runs[key] ?? [];
     const base = `${adapter}:unguarded`;
     const small = variant.endsWith('-big') ? `${adapter}:${variant.slice(0, -'-big'.length)}` : undefined;
+    const typeWide = variant.endsWith('-resource') ? `${adapter}:${variant.slice(0, -'-resource'.length)}` : undefined;
     return {
       adapter,
       variant,
@@ -49,6 +60,8 @@ function summarizeHot(runs, variants) {
       vsMemory: median(perRound(runs, key, `${adapter}:memory`, (run, memory) => run.rps / memory.rps)),
       bigVsSmall: small ? median(perRound(runs, key, small, (run, other) => run.rps / other.rps)) : undefined,
       bigVsSmallCpu: small ? median(perRound(runs, key, small, (run, other) => other.cpuUs / run.cpuUs)) : undefined,
+      vsTypeWide: typeWide ? median(perRound(runs, key, typeWide, (run, other) => run.rps / other.rps)) : undefined,
+      vsTypeWideCpu: typeWide ? median(perRound(runs, key, typeWide, (run, other) => other.cpuUs / run.cpuUs)) : undefined,
       unexpected: list.reduce((sum, run) => sum + run.unexpected, 0),
       requests: list.reduce((sum, run) => sum + run.requests, 0),
     };
@@ -118,6 +131,57 @@ function formatScale(results) {
     lines.push(line(`hasPermission, decisionCache: false, ${measured.inFlight.inFlight} in flight`, measured.inFlight, '(throughput, no target)'));
   }
   out.push(table(['backend', 'call', 'p50 ms', 'p99 ms', 'max ms', 'mean ms', 'over 2 ms', 'calls/s', 'result'], lines));
+  if (Object.values(results.scale).some(({ measured }) => measured.resource)) out.push('', ...formatResources(results));
+  return out;
+}
+
+function formatResources(results) {
+  const out = [];
+  const [first] = Object.values(results.scale);
+  const r = first.measured.resource;
+  const seeds = Object.entries(results.scale).map(([backend, { seeded }]) => `${BACKEND_LABEL[backend]} ${fixed(seeded.resourceSeedSeconds, 1)} s`);
+  out.push(
+    `Resource checks on the same store: plus ${count(r.owners * r.perOwner)} resource grants (role 'owner', which gives CanShare, of ${count(r.owners)} subjects on ${count(r.perOwner)} notes each; ` +
+      `subjects with no type-wide grant of CanShare), written with one INSERT ... SELECT (${seeds.join(', ')}). Every answer checked against the seeded grants. ` +
+      `Uncached: decisionCache: false, a random owner asking CanShare about one of its notes (3 in 4) or another owner's, timed in turn with the type-wide line (the same call as above), ${count(r.typeWide.count)} calls each. ` +
+      `Batch: allowedResources of ${r.batchSize} distinct ids (${r.batchOwn} of them the subject's) with decisionCache: false, ${count(r.batch.count)} calls, against ${r.batchSize} sequential hasPermission({ resource }) calls on other such lists (${count(r.sequential.count)} of them, one after every 10 batches). ` +
+      `Targets: ratio to the baseline of the same process and moment.`,
+  );
+  const lines = [];
+  for (const [backend, { measured }] of Object.entries(results.scale)) {
+    const x = measured.resource;
+    if (!x) continue;
+    const b = BACKEND_LABEL[backend];
+    const line = (call, s, ratio50, ratio99, result) => [b, call, fixed(s.p50, 3), fixed(s.p99, 3), fixed(s.max, 2), fixed(s.mean, 3), fixed(s.count / s.seconds, 0), ratio50, ratio99, result];
+    lines.push(line('hasPermission, type-wide, decisionCache: false (baseline)', x.typeWide, '1.00', '1.00', ''));
+    const r50 = x.onResource.p50 / x.typeWide.p50;
+    const r99 = x.onResource.p99 / x.typeWide.p99;
+    lines.push(
+      line('hasPermission { resource }, decisionCache: false', x.onResource, fixed(r50, 2), fixed(r99, 2), `${passMiss(r50 <= RESOURCE_UNCACHED_TARGET)} by p50, ${passMiss(r99 <= RESOURCE_UNCACHED_TARGET)} by p99 (<= ${RESOURCE_UNCACHED_TARGET}x)`),
+    );
+    lines.push(line(`${x.batchSize} x hasPermission { resource }, sequential (baseline)`, x.sequential, '1.00', '1.00', ''));
+    const b50 = x.batch.p50 / x.sequential.p50;
+    const b99 = x.batch.p99 / x.sequential.p99;
+    lines.push(
+      line(`allowedResources, ${x.batchSize} ids, decisionCache: false (${fixed(x.batchQueriesPerCall, 2)} store queries per call)`, x.batch, fixed(b50, 3), fixed(b99, 3), `${passMiss(b50 <= BATCH_TARGET)} by p50, ${passMiss(b99 <= BATCH_TARGET)} by p99 (<= ${BATCH_TARGET}x)`),
+    );
+  }
+  out.push(table(['backend', 'call', 'p50 ms', 'p99 ms', 'max ms', 'mean ms', 'calls/s', 'x baseline (p50)', 'x baseline (p99)', 'result'], lines));
+  out.push('');
+  out.push(
+    `Cached, in-process: cachedDecision hits in an app context of the same store with the decision cache on (TTL 1 h for the timing), ${count(r.cachedTypeWideNs.blocks)} alternating blocks of ${count(r.cachedTypeWideNs.callsPerBlock)} calls per kind ` +
+      `over 1,000 remembered answers each (identity roles notes-reader on both sides; the owner's type-wide answer lacks CanShare, so its resource answer is looked up too). ns per call, median and slowest block. ` +
+      `Over HTTP through the guard: see the hot path below.`,
+  );
+  const cached = [];
+  for (const [backend, { measured }] of Object.entries(results.scale)) {
+    const x = measured.resource;
+    if (!x) continue;
+    const ratio = x.cachedResourceNs.p50 / x.cachedTypeWideNs.p50;
+    cached.push([BACKEND_LABEL[backend], "cachedDecision('note', identity, 'CanRead') (type-wide hit, baseline)", fixed(x.cachedTypeWideNs.p50, 0), fixed(x.cachedTypeWideNs.max, 0), '1.00', '']);
+    cached.push([BACKEND_LABEL[backend], "cachedDecision('note', identity, 'CanShare', resource) (resource hit)", fixed(x.cachedResourceNs.p50, 0), fixed(x.cachedResourceNs.max, 0), fixed(ratio, 2), `${passMiss(ratio <= CACHED_RESOURCE_TARGET)} (<= ${CACHED_RESOURCE_TARGET}x)`]);
+  }
+  out.push(table(['backend', 'call', 'ns per call (median block)', 'slowest block ns', 'x type-wide hit', 'result'], cached));
   return out;
 }
 
@@ -129,16 +193,17 @@ function formatHot(results) {
       `a PostgresPolicyStore (async factory), next to the in-memory store; ${hot.rounds} rounds x ${hot.duration} s, alternating; median of rounds. Target: >= ${HOT_TARGET}x the unguarded route (req/s). ` +
       "'x in-memory store': req/s over the in-memory row's in the same round, what the store itself changes whatever the neighbours do.",
   );
-  const policyOf = (variant) => (variant === 'unguarded' ? '-' : variant.endsWith('-big') ? `big: ${count(results.subjects)} subjects, ~${count(results.subjects * results.grantsPerSubject)} grants` : "scenario 3's (3 subjects' worth)");
+  const policyOf = (variant) => (variant === 'unguarded' ? '-' : variant.endsWith('-big') ? `big: ${count(results.subjects)} subjects, ~${count(results.subjects * results.grantsPerSubject)} grants` : "scenario 3's + role owner");
   out.push(
     table(
-      ['adapter', 'store', 'policy', 'req/s', 'p50 ms', 'p99 ms', 'x unguarded', 'app CPU us/req', 'x unguarded (CPU)', 'x in-memory store', 'result (req/s)', 'by app CPU/req'],
+      ['adapter', 'store', 'policy', 'route', 'req/s', 'p50 ms', 'p99 ms', 'x unguarded', 'app CPU us/req', 'x unguarded (CPU)', 'x in-memory store', 'result (req/s)', 'by app CPU/req'],
       hot.rows.map((row) => {
         const judged = row.variant !== 'unguarded';
         return [
           row.adapter,
-          STORE_LABEL[row.variant],
+          storeLabel(row.variant),
           policyOf(row.variant),
+          routeOf(row.variant),
           fixed(row.rps, 0),
           fixed(row.p50, 2),
           fixed(row.p99, 2),
@@ -158,6 +223,16 @@ function formatHot(results) {
     out.push(
       `Big store vs scenario 3's policy on the same backend (median of per-round ratios; 1.00 = unchanged): ` +
         big.map((row) => `${row.adapter} ${BACKEND_LABEL[row.variant.slice(0, -'-big'.length)]} ${fixed(row.bigVsSmall, 2)} by req/s, ${fixed(row.bigVsSmallCpu, 2)} by app CPU`).join('; '),
+    );
+  }
+  const resource = hot.rows.filter((row) => row.vsTypeWide !== undefined);
+  if (resource.length > 0) {
+    out.push(
+      `@Resource route (GET /notes/${RESOURCE_ID}, a cached decision about that note: susan's type-wide answer lacks CanShare, her answer on the note has it) vs the type-wide route of the same app process in the same rounds ` +
+        `(median of per-round ratios; target: costs <= ${CACHED_RESOURCE_TARGET}x, i.e. req/s >= ${fixed(1 / CACHED_RESOURCE_TARGET, 2)}x): ` +
+        resource
+          .map((row) => `${row.adapter} ${storeLabel(row.variant)} ${fixed(row.vsTypeWide, 2)} by req/s ${passMiss(row.vsTypeWide >= 1 / CACHED_RESOURCE_TARGET)}, ${fixed(row.vsTypeWideCpu, 2)} by app CPU ${passMiss(row.vsTypeWideCpu >= 1 / CACHED_RESOURCE_TARGET)}`)
+          .join('; '),
     );
   }
   out.push(`App process RSS after the runs: ${hot.appRss.map((entry) => `${entry.variant}/${entry.adapter} ${fixed(entry.rssMb, 0)} MB`).join(', ')}`);

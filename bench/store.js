@@ -7,7 +7,8 @@
  *   uncached decisions timed in-process (bench/store-process.js), one backend at a time;
  * - hot: scenario 3 (same token every request, cached decisions) over HTTP with the app's `policyStore` a
  *   PostgresPolicyStore on PGlite and on PostgreSQL, with scenario 3's small policy and with the big one, next to
- *   the in-memory store and the unguarded route, in alternating rounds;
+ *   the in-memory store and the unguarded route, in alternating rounds; the small-policy apps also serve an
+ *   @Resource route (GET /notes/:id, cached resource decision), loaded as scenarios of their own;
  * - propagation: three app instances (bench/propagation-process.js) on one PostgreSQL; one of them revokes and
  *   grants a permission through its store, and each reports when its store's onChange dropped the decision.
  *
@@ -23,6 +24,7 @@ const { ask, forkChild, log, runRounds, sanityCheck, startApp, stopApp } = requi
 const { formatStoreReport, summarizeHot, summarizePropagation } = require('./store-report');
 const { dropSchemas, ensurePgliteTemplate, freshPgliteDir, PROPAGATION_TARGET, schemaPrefix, TEMPLATE } = require('./store-db');
 const { accessClaims, makeSigningKey, signToken } = require('./tokens');
+const { RESOURCE_ID } = require('./apps');
 
 /** Request/reply over a child's IPC channel: replies are matched by `type`; `on(type)` takes unsolicited messages. */
 function channel(child, name) {
@@ -80,13 +82,19 @@ async function runScale(config, backends, runDir, schemas, big) {
           BENCH_STORE_SUBJECTS: String(config.storeSubjects),
           BENCH_STORE_GRANTS: String(config.storeGrantsPerSubject),
           BENCH_STORE_SAMPLES: String(config.storeSamples),
+          BENCH_STORE_RESOURCE_SUBJECTS: String(config.storeResourceSubjects),
+          BENCH_STORE_RESOURCES: String(config.storeResourcesPerSubject),
+          BENCH_STORE_BATCHES: String(config.storeBatches),
         },
         { execArgv: ['--expose-gc'] },
       ),
       `store scale process (${backend})`,
     );
     const seeded = await child.next('seeded');
-    log(`store scale (${BACKEND_LABEL[backend]}): seeded in ${seeded.seedSeconds.toFixed(1)} s; timing ${config.storeSamples.toLocaleString('en-US')} calls x 3...`);
+    log(
+      `store scale (${BACKEND_LABEL[backend]}): seeded in ${seeded.seedSeconds.toFixed(1)} s (+ ${seeded.resourceRows.toLocaleString('en-US')} resource grants in ${seeded.resourceSeedSeconds.toFixed(1)} s); ` +
+        `timing ${config.storeSamples.toLocaleString('en-US')} calls x 5, ${config.storeBatches} batches of 100 ids, cached decisions...`,
+    );
     const measured = await child.request({ type: 'measure' }, 'measured');
     await child.stop();
     results[backend] = { seeded, measured };
@@ -107,23 +115,32 @@ async function runHot(config, backends, runDir, schemas, big) {
     for (const adapter of config.storeAdapters) {
       const specs = [
         { variant: 'unguarded', kind: 'unguarded' },
-        { variant: 'memory', kind: 'authz' },
+        { variant: 'memory', kind: 'authz', resourceRoute: true },
       ];
       for (const backend of backends) {
         const store = { BENCH_STORE: backend, BENCH_DATABASE_URL: config.databaseUrl ?? '' };
         const smallDir = backend === 'pglite' ? await freshPgliteDir(runDir, `small-${adapter}`) : '';
-        specs.push({ variant: backend, kind: 'authz', env: { ...store, BENCH_PGLITE_DIR: smallDir, BENCH_STORE_SCHEMA: schemas.small, BENCH_STORE_SEED: '1' } });
+        specs.push({ variant: backend, kind: 'authz', resourceRoute: true, env: { ...store, BENCH_PGLITE_DIR: smallDir, BENCH_STORE_SCHEMA: schemas.small, BENCH_STORE_SEED: '1' } });
         if (big[backend]) specs.push({ variant: `${backend}-big`, kind: 'authz', env: { ...store, BENCH_PGLITE_DIR: big[backend].dataDir ?? '', BENCH_STORE_SCHEMA: big[backend].schema } });
       }
-      log(`store hot path (${adapter}): starting ${specs.length} app processes (${specs.map((spec) => spec.variant).join(', ')})...`);
+      log(`store hot path (${adapter}): starting ${specs.length} app processes (${specs.map((spec) => spec.variant).join(', ')}; the @Resource route on ${specs.filter((spec) => spec.resourceRoute).map((spec) => spec.variant).join(', ')})...`);
       const apps = [];
-      for (const spec of specs) apps.push({ spec, app: await startApp(spec.kind, adapter, jwks, config, spec.env, `authz-${spec.variant}`) });
-      const scenarios = apps.map(({ spec, app }) => ({ key: `${adapter}:${spec.variant}`, adapter, variant: spec.variant, app, tokens: [token], cursor: { next: 0 }, expectStatus: 200 }));
+      for (const spec of specs) {
+        const env = spec.resourceRoute ? { ...spec.env, BENCH_RESOURCE_ROUTE: '1' } : spec.env;
+        apps.push({ spec, app: await startApp(spec.kind, adapter, jwks, config, env, `authz-${spec.variant}`) });
+      }
+      // The apps with the @Resource route serve it too (GET /notes/RESOURCE_ID, susan owns that note), as a scenario
+      // of its own on the same process: `<variant>-resource`, compared with the type-wide route in the same rounds.
+      const scenarios = [];
+      for (const { spec, app } of apps) {
+        scenarios.push({ key: `${adapter}:${spec.variant}`, adapter, variant: spec.variant, app, tokens: [token], cursor: { next: 0 }, expectStatus: 200 });
+        if (spec.resourceRoute) scenarios.push({ key: `${adapter}:${spec.variant}-resource`, adapter, variant: `${spec.variant}-resource`, app, path: `/notes/${RESOURCE_ID}`, tokens: [token], cursor: { next: 0 }, expectStatus: 200 });
+      }
       for (const scenario of scenarios) await sanityCheck(scenario);
       await runRounds(adapter, scenarios, { warmup: config.storeWarmup, rounds: config.storeRounds, duration: config.storeDuration, connections: config.connections }, runs, `store hot path (${adapter})`);
       for (const { spec, app } of apps) appRss.push({ variant: spec.variant, adapter, rssMb: (await ask(app, 'memory')).rss / 2 ** 20 });
       for (const { app } of apps) await stopApp(app);
-      variants.push(...specs.map((spec) => ({ adapter, variant: spec.variant })));
+      variants.push(...scenarios.map((scenario) => ({ adapter, variant: scenario.variant })));
     }
   } finally {
     await jwks.close();
