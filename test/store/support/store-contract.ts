@@ -1010,6 +1010,54 @@ export function describePolicyStoreContract(name: string, open: () => Promise<Op
       });
     });
 
+    describe('when subjects are listed in pages', () => {
+      it('should page subjects with type-wide grants in code-unit order, with prefix search, and undefined for an unknown policy', async () => {
+        const { policy } = await create('subjects-page', {
+          roles: { reader: ['CanRead'], writer: ['CanWrite'] },
+          subjects: { 'sam-2': { roles: ['reader'] }, Sam: { permissions: ['CanShare'] }, 'sam-1': { roles: ['writer', 'reader'], permissions: ['CanShare'] }, zed: { roles: ['reader'] } },
+        });
+        expect(await store.listSubjects(policy, { limit: 2 })).toEqual([
+          { subject: 'Sam', roles: [], permissions: ['CanShare'] },
+          expect.objectContaining({ subject: 'sam-1' }),
+        ]);
+        expect(unordered(await store.listSubjects(policy, { after: 'Sam', limit: 1 }))).toEqual([{ subject: 'sam-1', roles: ['reader', 'writer'], permissions: ['CanShare'] }]);
+        expect((await store.listSubjects(policy, { prefix: 'sam-', limit: 10 }))?.map((entry) => entry.subject)).toEqual(['sam-1', 'sam-2']);
+        expect((await store.listSubjects(policy, { prefix: 'sam-', after: 'sam-1', limit: 10 }))?.map((entry) => entry.subject)).toEqual(['sam-2']);
+        expect(await store.listSubjects(policy, { prefix: 'nobody', limit: 10 })).toEqual([]);
+        expect(await store.listSubjects(policyName('missing'), { limit: 10 })).toBeUndefined();
+      });
+
+      it('should read a policy without its subjects when asked', async () => {
+        const { policy, revision } = await create('without-subjects');
+        const stored = await store.getPolicy(policy, { subjects: false });
+        expect(stored?.revision).toBe(revision);
+        expect(stored?.document.subjects).toEqual({});
+        expect(unordered(stored?.document.roles)).toEqual(unordered(note().roles));
+        expect(stored?.document.identityRoles).toEqual(note().identityRoles);
+        expect(Object.keys((await store.getPolicy(policy))!.document.subjects).length).toBeGreaterThan(0);
+      });
+    });
+
+    describe('when the audit trail is read newest first', () => {
+      it('should give entries newest first before the id `before`, filtered as oldest first', async () => {
+        const { policy } = await create('audit-newest');
+        await edit([
+          { kind: 'grant-role', policy, subject: 'ann', role: 'reader' },
+          { kind: 'grant-role', policy, subject: 'bob', role: 'reader' },
+          { kind: 'grant-role', policy, subject: 'ann', role: 'writer' },
+        ]);
+        const oldest = await store.audit({ policy, limit: 100 });
+        const newest = await store.audit({ policy, order: 'newest-first', limit: 100 });
+        expect(newest).toEqual([...oldest].reverse());
+        const page = await store.audit({ policy, order: 'newest-first', before: newest[0].id, limit: 2 });
+        expect(page).toEqual(newest.slice(1, 3));
+        expect((await store.audit({ policy, subject: 'ann', order: 'newest-first', limit: 100 })).map((entry) => entry.after)).toEqual([
+          { roles: expect.arrayContaining(['reader', 'writer']), permissions: [] },
+          { roles: ['reader'], permissions: [] },
+        ]);
+      });
+    });
+
     describe('when roles are granted on resources', () => {
       it('should give the roles held on each asked resource, and nothing type-wide', async () => {
         const { policy } = await create('resource-grant');

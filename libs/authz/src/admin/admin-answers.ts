@@ -1,7 +1,7 @@
 import type { GrantPath } from '../policy/grants';
 import type { PolicyDocument } from '../policy/policy-document';
 import type { AuditEntry } from '../store/policy-edit';
-import type { PolicySummary, SubjectResource } from '../store/policy-store';
+import type { PolicySummary, SubjectEntry, SubjectResource } from '../store/policy-store';
 
 /**
  * `GET /policies`: every policy's name and revision, by name.
@@ -52,6 +52,34 @@ export interface SubjectGrantsAnswer {
 }
 
 /**
+ * `GET /policies/:policy/subjects`: a page of the subjects holding type-wide grants, in code-unit order; `next`
+ * (the last subject) is there when the page is full, to be sent back as `after`.
+ *
+ * @example
+ * { "policy": "note", "revision": 7, "subjects": [{ "subject": "susan", "roles": ["reader"], "permissions": [] }], "next": "susan" }
+ */
+export interface SubjectPageAnswer {
+  readonly policy: string;
+  readonly revision: number;
+  readonly subjects: readonly SubjectEntry[];
+  readonly next?: string;
+}
+
+/**
+ * `GET /policies/:policy/roles`: the policy without its subjects: roles → permissions and identity role → roles,
+ * for a policy too large to read whole (also sent as `ETag: "<revision>"`).
+ *
+ * @example
+ * { "policy": "note", "revision": 7, "roles": { "reader": ["CanRead"] }, "identityRoles": { "notes-admin": ["moderator"] } }
+ */
+export interface RolesAnswer {
+  readonly policy: string;
+  readonly revision: number;
+  readonly roles: Readonly<Record<string, readonly string[]>>;
+  readonly identityRoles: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
  * `GET /policies/:policy/resources/:resource`: who holds which roles on one resource of the policy (also sent as
  * `ETag: "<revision>"`); `subjects` is empty when nobody holds anything on it.
  *
@@ -97,8 +125,8 @@ export interface ExplainAnswer {
 
 /**
  * `GET /audit`: a page of audit entries (of resource grants too, with target `{ resource, subject }` or
- * `{ resource }`), oldest first; `next` (the last id) is there when the page is full,
- * to be sent back as `after`.
+ * `{ resource }`), oldest first or newest first; `next` (the last id) is there when the page is full, to be sent
+ * back as `after` (oldest first) or `before` (newest first).
  *
  * @example
  * { "entries": [{ "id": 41, "actor": "carol", "action": "grant-role", "policy": "note", "target": { "subject": "susan" }, ... }], "next": 41 }

@@ -64,20 +64,22 @@ export const DEFAULT_AUDIT_LIMIT = 100;
 export const MAX_AUDIT_LIMIT = 1000;
 
 /**
- * Resources per page of `GET /policies/:policy/subjects/:subject/resources` unless `limit` says otherwise.
+ * Items per page of `GET /policies/:policy/subjects` and `GET /policies/:policy/subjects/:subject/resources` unless
+ * `limit` says otherwise.
  *
  * @example
  * GET /authz/policies/note/subjects/susan/resources → at most 100 resources
  */
-export const DEFAULT_RESOURCE_PAGE_LIMIT = 100;
+export const DEFAULT_PAGE_LIMIT = 100;
 
 /**
- * The most resources one page of `GET /policies/:policy/subjects/:subject/resources` may hold.
+ * The most items one page of `GET /policies/:policy/subjects` or `GET /policies/:policy/subjects/:subject/resources`
+ * may hold.
  *
  * @example
  * GET /authz/policies/note/subjects/susan/resources?limit=1001 → 400, field "limit"
  */
-export const MAX_RESOURCE_PAGE_LIMIT = 1000;
+export const MAX_PAGE_LIMIT = 1000;
 
 /**
  * Seconds the admin API asks a client to wait when the policy store fails (503).

@@ -5,6 +5,8 @@ import { AdminBootstrap } from './admin-bootstrap';
 import { AdminExceptionFilter } from './admin-exception.filter';
 import { AdminPlatformCheck } from './admin-platform-check';
 import { AuditController } from './audit.controller';
+import { ConsoleController } from './console/console.controller';
+import { ConsoleFiles } from './console/console-files';
 import { resolveAdminConfig, type AuthzAdminOptions } from './authz-admin.options';
 import { ETagWriter } from './etag-writer';
 import { PoliciesController } from './policies.controller';
@@ -32,7 +34,10 @@ import { SubjectsController } from './subjects.controller';
  * | `DELETE /policies/:policy/resources/:resource` (drops every grant on it) | 204, `ETag` |
  * | `GET /policies/:policy/subjects/:subject/resources?after=&limit=` | `{ policy, subject, resources: [{ resource, roles }], next? }` |
  * | `GET /policies/:policy/explain?subject=&permission=&roles=&resource=` | `{ allowed, resource?, because: GrantPath[] }` |
- * | `GET /audit?policy=&subject=&resource=&after=&limit=` | `{ entries, next? }` |
+ * | `GET /policies/:policy/roles` | `{ policy, revision, roles, identityRoles }` (no subjects), `ETag` |
+ * | `GET /policies/:policy/subjects?prefix=&after=&limit=` | `{ policy, revision, subjects: [{ subject, roles, permissions }], next? }` |
+ * | `GET /audit?policy=&subject=&resource=&order=&after=&before=&limit=` | `{ entries, next? }` |
+ * | `GET /console/` (with the `console` option) | the policy console, public; it calls this API with the signed-in user's token |
  *
  * Errors: 400 `{ statusCode, error, message, field }` naming the field, 404 unknown policy or role, 409 revision
  * conflict or role in use, 503 with `Retry-After` when the store fails; never a 500.
@@ -72,8 +77,8 @@ export class AuthzAdminModule {
     return {
       module: AuthzAdminModule,
       imports: [RouterModule.register([{ path: config.path, module: AuthzAdminModule }])],
-      controllers: [PoliciesController, SubjectsController, RolesController, ResourcesController, AuditController],
-      providers: [{ provide: AUTHZ_ADMIN_CONFIG, useValue: config }, PolicyAdmin, ETagWriter, AdminExceptionFilter, AdminBootstrap, AdminPlatformCheck],
+      controllers: [PoliciesController, SubjectsController, RolesController, ResourcesController, AuditController, ...(config.console ? [ConsoleController] : [])],
+      providers: [{ provide: AUTHZ_ADMIN_CONFIG, useValue: config }, PolicyAdmin, ETagWriter, AdminExceptionFilter, AdminBootstrap, AdminPlatformCheck, ConsoleFiles],
     };
   }
 }

@@ -34,11 +34,27 @@ describe('resolveAdminConfig', () => {
       ['a NUL in an administrator', { administrators: ['car\u0000ol'] }, '`administrators[0]` must not contain control characters'],
       ['a misspelt option', { admins: ['carol'] }, 'does not know the option(s) `admins`'],
       ['options that are no object', 'authz', 'options that are not an object'],
+      ['a console that is no object', { console: 'on' }, '`console` must be an object'],
+      ['a console without a client', { console: {} }, '`console.clientId` must be 1 to 255 printable ASCII characters'],
+      ['a console client with a space', { console: { clientId: 'my console' } }, '`console.clientId` must be'],
+      ['a console issuer that is no URL', { console: { clientId: 'c', issuer: 'login.example.com' } }, '`console.issuer` must be an http(s) URL'],
+      ['console scopes with a double space', { console: { clientId: 'c', scopes: 'openid  authz:admin' } }, '`console.scopes` must be scope names separated by single spaces'],
+      ['a misspelt console option', { console: { clientID: 'c' } }, '`console` does not know `clientID`'],
     ])('should refuse %s with a message that says how to fix it', (_case, options, problem) => {
       expect(() => resolveAdminConfig(options as AuthzAdminOptions)).toThrow(AuthzConfigurationError);
       expect(() => resolveAdminConfig(options as AuthzAdminOptions)).toThrow(problem);
       expect(() => resolveAdminConfig(options as AuthzAdminOptions)).toThrow('How to fix:');
     });
+  });
+});
+
+describe('resolveAdminConfig console', () => {
+  it('should default the scopes and leave the issuer to AuthzModule', () => {
+    expect(resolveAdminConfig({ console: { clientId: 'policy-console' } }).console).toEqual({ clientId: 'policy-console', scopes: 'openid authz:admin' });
+  });
+
+  it('should be off unless given', () => {
+    expect(resolveAdminConfig({}).console).toBeUndefined();
   });
 });
 

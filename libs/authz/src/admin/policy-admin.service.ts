@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { explainPermission } from '../policy/grants';
 import type { PolicyDocument } from '../policy/policy-document';
-import type { PolicyEdit } from '../store/policy-edit';
+import type { AuditQuery, PolicyEdit } from '../store/policy-edit';
 import { PolicyStore } from '../store/policy-store';
 import { PolicyNotFoundError } from '../store/store-errors';
-import type { AuditPageAnswer, ExplainAnswer, PolicyAnswer, PolicyListAnswer, ResourceGrantsAnswer, SubjectGrantsAnswer, SubjectResourcesAnswer } from './admin-answers';
+import type { AuditPageAnswer, ExplainAnswer, PolicyAnswer, PolicyListAnswer, ResourceGrantsAnswer, RolesAnswer, SubjectGrantsAnswer, SubjectPageAnswer, SubjectResourcesAnswer } from './admin-answers';
 
 /**
  * What one write did: the policy's revision after it (its `ETag`), and whether it changed anything.
@@ -57,6 +57,22 @@ export class PolicyAdmin {
     return { revision: result.revisions[0], changed: result.changed[0] };
   }
 
+  /** The policy without its subjects (one read, whatever their number). */
+  async roles(policy: string): Promise<RolesAnswer> {
+    const stored = await this.store.getPolicy(policy, { subjects: false });
+    if (!stored) throw new PolicyNotFoundError(policy);
+    return { policy, revision: stored.revision, roles: stored.document.roles, identityRoles: stored.document.identityRoles };
+  }
+
+  /** A page of subjects; `revision` is the policy's when the page was read. */
+  async subjects(policy: string, page: { prefix?: string; after?: string; limit: number }): Promise<SubjectPageAnswer> {
+    const [subjects, summary] = await Promise.all([this.store.listSubjects(policy, page), this.store.listPolicies().then((all) => all.find((held) => held.name === policy))]);
+    if (!subjects || !summary) throw new PolicyNotFoundError(policy);
+    return subjects.length >= page.limit && subjects.length > 0
+      ? { policy, revision: summary.revision, subjects, next: subjects[subjects.length - 1].subject }
+      : { policy, revision: summary.revision, subjects };
+  }
+
   async subject(policy: string, subject: string): Promise<SubjectGrantsAnswer> {
     const grants = await this.store.grantsFor(policy, subject, []);
     if (!grants) throw new PolicyNotFoundError(policy);
@@ -84,7 +100,7 @@ export class PolicyAdmin {
     return resource === undefined ? { allowed: because.length > 0, because } : { allowed: because.length > 0, resource, because };
   }
 
-  async audit(query: { policy?: string; subject?: string; resource?: string; after?: number; limit: number }): Promise<AuditPageAnswer> {
+  async audit(query: AuditQuery): Promise<AuditPageAnswer> {
     const entries = await this.store.audit(query);
     return entries.length >= query.limit && entries.length > 0 ? { entries, next: entries[entries.length - 1].id } : { entries };
   }

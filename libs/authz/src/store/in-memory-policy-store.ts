@@ -3,7 +3,7 @@ import { validatePolicyDocuments, type PolicyDocument, type PolicyDocuments } fr
 import { deepFreeze } from '../deep-freeze';
 import { applyEdit, checkEdit, sameState } from './apply-edit';
 import { editTarget, type AuditEntry, type AuditQuery, type EditOptions, type EditResult, type PolicyEdit } from './policy-edit';
-import { notifyAll, PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type ResourceGrants, type ResourcePage, type StoredPolicy, type SubjectResource } from './policy-store';
+import { notifyAll, PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type ResourceGrants, type ResourcePage, type StoredPolicy, type SubjectEntry, type SubjectPage, type SubjectResource } from './policy-store';
 import { PolicyNotFoundError, RevisionConflictError } from './store-errors';
 
 type Document = Required<PolicyDocument>;
@@ -66,9 +66,21 @@ export class InMemoryPolicyStore extends PolicyStore {
     return [...this.policies].map(([name, { revision }]) => ({ name, revision })).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  async getPolicy(policy: string): Promise<StoredPolicy | undefined> {
+  async getPolicy(policy: string, options: { readonly subjects?: boolean } = {}): Promise<StoredPolicy | undefined> {
     const held = this.policies.get(policy);
-    return held && { name: policy, revision: held.revision, document: held.document };
+    if (!held) return undefined;
+    const document = options.subjects === false ? { ...held.document, subjects: {} } : held.document;
+    return { name: policy, revision: held.revision, document };
+  }
+
+  async listSubjects(policy: string, page: SubjectPage): Promise<SubjectEntry[] | undefined> {
+    const held = this.policies.get(policy);
+    if (!held) return undefined;
+    return Object.entries(held.document.subjects)
+      .filter(([subject]) => (page.prefix === undefined || subject.startsWith(page.prefix)) && (page.after === undefined || subject > page.after))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .slice(0, page.limit)
+      .map(([subject, grants]) => ({ subject, roles: grants.roles ?? [], permissions: grants.permissions ?? [] }));
   }
 
   /** Names of the policies held (the boot check uses it to catch typos in `@Policy()`). */
@@ -111,8 +123,10 @@ export class InMemoryPolicyStore extends PolicyStore {
   }
 
   async audit(query: AuditQuery): Promise<AuditEntry[]> {
-    return this.entries
-      .filter((entry) => entry.id > (query.after ?? 0) && (query.policy === undefined || entry.policy === query.policy))
+    const newestFirst = query.order === 'newest-first';
+    return (newestFirst ? [...this.entries].reverse() : this.entries)
+      .filter((entry) => entry.id > (query.after ?? 0) && (query.before === undefined || entry.id < query.before))
+      .filter((entry) => query.policy === undefined || entry.policy === query.policy)
       .filter((entry) => query.subject === undefined || ('subject' in entry.target && entry.target.subject === query.subject))
       .filter((entry) => query.resource === undefined || ('resource' in entry.target && entry.target.resource === query.resource))
       .slice(0, query.limit);

@@ -74,12 +74,17 @@ export interface AuditEntry {
   readonly revision: number;
 }
 
-/** Which audit entries to read: oldest first, after the id `after`, at most `limit`. */
+/**
+ * Which audit entries to read, at most `limit`: oldest first after the id `after` (the default order), or newest
+ * first before the id `before` (`order: 'newest-first'`).
+ */
 export interface AuditQuery {
   readonly policy?: string;
   readonly subject?: string;
   readonly resource?: string;
+  readonly order?: 'oldest-first' | 'newest-first';
   readonly after?: number;
+  readonly before?: number;
   readonly limit: number;
 }
 

@@ -49,6 +49,20 @@ export interface ResourcePage {
   readonly limit: number;
 }
 
+/** One subject's type-wide grants, as a page of {@link PolicyStore.listSubjects} lists them. */
+export interface SubjectEntry {
+  readonly subject: string;
+  readonly roles: readonly string[];
+  readonly permissions: readonly string[];
+}
+
+/** Which page of a policy's subjects to read: those starting with `prefix`, after `after` in code-unit order, at most `limit`. */
+export interface SubjectPage {
+  readonly prefix?: string;
+  readonly after?: string;
+  readonly limit: number;
+}
+
 /** A whole policy with its revision. */
 export interface StoredPolicy extends PolicySummary {
   readonly document: Required<PolicyDocument>;
@@ -87,8 +101,15 @@ export abstract class PolicyStore {
   /** Every policy's name and revision, by name. */
   abstract listPolicies(): Promise<PolicySummary[]>;
 
-  /** One whole policy (provisioning, the admin API), or `undefined`. Not meant for decisions. */
-  abstract getPolicy(policy: string): Promise<StoredPolicy | undefined>;
+  /**
+   * One whole policy (provisioning, the admin API), or `undefined`. Not meant for decisions. With
+   * `{ subjects: false }`, its roles and identity roles only (`document.subjects` is empty): a policy with many
+   * subjects is then read in pages with {@link listSubjects}.
+   */
+  abstract getPolicy(policy: string, options?: { readonly subjects?: boolean }): Promise<StoredPolicy | undefined>;
+
+  /** A page of the subjects holding type-wide grants in `policy`, or `undefined` when the store does not know the policy. */
+  abstract listSubjects(policy: string, page: SubjectPage): Promise<SubjectEntry[] | undefined>;
 
   /** Applies the edits in one transaction, all or nothing, each audited. Throws a {@link PolicyStoreError} when refused. */
   abstract edit(edits: readonly PolicyEdit[], options: EditOptions): Promise<EditResult>;

@@ -1,4 +1,4 @@
-import { DEFAULT_RESOURCE_PAGE_LIMIT, MAX_RESOURCE_PAGE_LIMIT } from '../admin.constants';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../admin.constants';
 import { IfPresent, IsNameOf } from './name-rules';
 import { DigitsToNumber, IsIntegerBetween } from './query-values';
 
@@ -17,6 +17,6 @@ export class SubjectResourcesQueryDto {
 
   @IfPresent()
   @DigitsToNumber()
-  @IsIntegerBetween(1, MAX_RESOURCE_PAGE_LIMIT)
-  limit: number = DEFAULT_RESOURCE_PAGE_LIMIT;
+  @IsIntegerBetween(1, MAX_PAGE_LIMIT)
+  limit: number = DEFAULT_PAGE_LIMIT;
 }

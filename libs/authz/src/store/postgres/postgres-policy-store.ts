@@ -3,7 +3,7 @@ import type { DecisionGrants } from '../../policy/grants';
 import { checkPolicyDocument, type PolicyDocument, type SubjectGrants } from '../../policy/policy-document';
 import { checkEdit, sameState } from '../apply-edit';
 import { editTarget, type AuditEntry, type AuditQuery, type EditOptions, type EditResult, type EditState, type PolicyEdit } from '../policy-edit';
-import { notifyAll, PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type ResourceGrants, type ResourcePage, type StoredPolicy, type SubjectResource } from '../policy-store';
+import { notifyAll, PolicyStore, type PolicyChange, type PolicyChangeListener, type PolicySummary, type ResourceGrants, type ResourcePage, type StoredPolicy, type SubjectEntry, type SubjectPage, type SubjectResource } from '../policy-store';
 import { PolicyNotFoundError, RevisionConflictError, RoleInUseError, RoleNotFoundError } from '../store-errors';
 import { ChangeFeed, changePayload, type ChangeFeedTiming } from './change-feed';
 import { migrate } from './migrations';
@@ -161,8 +161,26 @@ export class PostgresPolicyStore extends PolicyStore {
     return rows.map((row) => ({ name: row.name, revision: Number(row.revision) }));
   }
 
-  async getPolicy(policy: string): Promise<StoredPolicy | undefined> {
-    return readPolicy(this.driver, this.schema, policy);
+  async getPolicy(policy: string, options: { readonly subjects?: boolean } = {}): Promise<StoredPolicy | undefined> {
+    return readPolicy(this.driver, this.schema, policy, options.subjects !== false);
+  }
+
+  async listSubjects(policy: string, page: SubjectPage): Promise<SubjectEntry[] | undefined> {
+    const s = this.schema;
+    const matches = `policy = $1 AND ($2::text IS NULL OR starts_with(subject, $2::text)) AND ($3::text IS NULL OR subject COLLATE "C" > $3::text COLLATE "C")`;
+    const rows = await this.driver.query<{ subject: string | null; roles: string[] | null; permissions: string[] | null }>(
+      `WITH page AS (
+         SELECT subject FROM (SELECT subject FROM ${s}.subject_roles WHERE ${matches} UNION SELECT subject FROM ${s}.subject_permissions WHERE ${matches}) AS named
+         ORDER BY subject COLLATE "C" LIMIT $4
+       )
+       SELECT page.subject,
+              (SELECT array_agg(role ORDER BY role COLLATE "C") FROM ${s}.subject_roles r WHERE r.policy = $1 AND r.subject = page.subject) AS roles,
+              (SELECT array_agg(permission ORDER BY permission COLLATE "C") FROM ${s}.subject_permissions g WHERE g.policy = $1 AND g.subject = page.subject) AS permissions
+       FROM ${s}.policies p LEFT JOIN page ON true WHERE p.name = $1 ORDER BY page.subject COLLATE "C"`,
+      [policy, page.prefix ?? null, page.after ?? null, page.limit],
+    );
+    if (rows.length === 0) return undefined;
+    return rows.filter((row) => row.subject !== null).map((row) => ({ subject: row.subject!, roles: row.roles ?? [], permissions: row.permissions ?? [] }));
   }
 
   async edit(edits: readonly PolicyEdit[], options: EditOptions): Promise<EditResult> {
@@ -205,9 +223,9 @@ export class PostgresPolicyStore extends PolicyStore {
   async audit(query: AuditQuery): Promise<AuditEntry[]> {
     const rows = await this.driver.query<AuditRow>(
       `SELECT id, at, actor, action, policy, target, before, after, revision FROM ${this.schema}.audit
-       WHERE id > $1 AND ($2::text IS NULL OR policy = $2) AND ($3::text IS NULL OR subject = $3) AND ($4::text IS NULL OR resource = $4)
-       ORDER BY id LIMIT $5`,
-      [query.after ?? 0, query.policy ?? null, query.subject ?? null, query.resource ?? null, query.limit],
+       WHERE id > $1 AND ($2::bigint IS NULL OR id < $2) AND ($3::text IS NULL OR policy = $3) AND ($4::text IS NULL OR subject = $4) AND ($5::text IS NULL OR resource = $5)
+       ORDER BY id ${query.order === 'newest-first' ? 'DESC' : 'ASC'} LIMIT $6`,
+      [query.after ?? 0, query.before ?? null, query.policy ?? null, query.subject ?? null, query.resource ?? null, query.limit],
     );
     return rows.map((row) => ({
       id: Number(row.id),
@@ -367,18 +385,18 @@ export class PostgresPolicyStore extends PolicyStore {
   }
 }
 
-/** A whole policy in one statement (one snapshot), lists in a stable order. */
-async function readPolicy(db: SqlExecutor, s: string, policy: string): Promise<StoredPolicy | undefined> {
+/** A whole policy in one statement (one snapshot), lists in a stable order; without its subjects when asked. */
+async function readPolicy(db: SqlExecutor, s: string, policy: string, withSubjects = true): Promise<StoredPolicy | undefined> {
   const rows = await db.query<DocumentRow>(
     `SELECT * FROM (
      SELECT 'policy' AS kind, revision::text AS a, NULL::text AS b FROM ${s}.policies WHERE name = $1
      UNION ALL SELECT 'role', role, NULL FROM ${s}.roles WHERE policy = $1
      UNION ALL SELECT 'role-permission', role, permission FROM ${s}.role_permissions WHERE policy = $1
-     UNION ALL SELECT 'subject-role', subject, role FROM ${s}.subject_roles WHERE policy = $1
-     UNION ALL SELECT 'subject-permission', subject, permission FROM ${s}.subject_permissions WHERE policy = $1
+     UNION ALL SELECT 'subject-role', subject, role FROM ${s}.subject_roles WHERE policy = $1 AND $2
+     UNION ALL SELECT 'subject-permission', subject, permission FROM ${s}.subject_permissions WHERE policy = $1 AND $2
      UNION ALL SELECT 'identity-role', identity_role, role FROM ${s}.identity_roles WHERE policy = $1
      ) AS parts ORDER BY kind, a COLLATE "C", b COLLATE "C"`,
-    [policy],
+    [policy, withSubjects],
   );
   const head = rows.find((row) => row.kind === 'policy');
   if (!head) return undefined;
