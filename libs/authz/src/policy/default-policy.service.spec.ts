@@ -307,6 +307,18 @@ describe('DefaultPolicyService', () => {
       expect(service.cachedDecision('note', identity('susan'), 'CanRead')).toBeUndefined();
     });
 
+    it('should decide a new identity synchronously from an in-memory store, and see a change at once', () => {
+      const store = new InMemoryPolicyStore(policies);
+      const service = new DefaultPolicyService(store, resolveAuthzConfig({ issuer: 'https://idp.example.com/', audience: 'notes-api', policies }));
+      expect(service.cachedDecision('note', identity('susan'), 'CanRead')).toBe(true);
+      expect(service.cachedDecision('note', identity('nobody'), 'CanRead')).toBe(false);
+      expect(service.rememberedCount).toBe(2);
+      store.replace({ note: { roles: {} } });
+      expect(service.cachedDecision('note', identity('susan'), 'CanRead')).toBe(false);
+      // An unknown policy is left to hasPermission, which reports it (503).
+      expect(service.cachedDecision('nope', identity('susan'), 'CanRead')).toBeUndefined();
+    });
+
     it('should give no cached decision when a subclass overrides hasPermission with conditions of its own', async () => {
       const { store } = serviceWith();
       const config = resolveAuthzConfig({ issuer: 'https://idp.example.com/', audience: 'notes-api', policies });

@@ -5,6 +5,7 @@ import { DecisionDeadline } from '../guards/decision-deadline';
 import { AUTHZ_CONFIG } from '../authz.tokens';
 import { BoundedCache } from '../cache/bounded-cache';
 import type { AuthzIdentity } from '../identity/identity';
+import { InMemoryPolicyStore } from '../store/in-memory-policy-store';
 import { PolicyStore, type PolicyChange } from '../store/policy-store';
 import { allows, resolvePermissions, type DecisionGrants } from './grants';
 import { ALL_PERMISSIONS } from './names';
@@ -80,14 +81,33 @@ export class DefaultPolicyService extends PolicyService implements OnModuleDestr
     // A subclass that overrides a deciding method may add conditions the cached permission set knows nothing of.
     if (this.customized()) return undefined;
     const memory = this.memory;
-    if (!memory) return undefined;
-    const key = answerKey(memory, policy, identity);
-    const typeWide = memory.answers.get(key);
-    if (resource === undefined) return typeWide && allows(typeWide, permission);
+    const key = memory && answerKey(memory, policy, identity);
+    const typeWide = key === undefined ? undefined : memory!.answers.get(key);
     // A type-wide grant holds on every resource; only without one does the resource's own answer matter.
-    if (typeWide && allows(typeWide, permission)) return true;
-    const onResource = memory.answers.get(key + resourceSuffix(resource));
-    return onResource && allows(onResource, permission);
+    if (typeWide && (resource === undefined || allows(typeWide, permission))) return allows(typeWide, permission);
+    const onResource = key === undefined || resource === undefined ? undefined : memory!.answers.get(key + resourceSuffix(resource));
+    if (onResource) return allows(onResource, permission);
+    const now = this.decideNow(policy, identity, resource, key);
+    return now && allows(now, permission);
+  }
+
+  /**
+   * An in-memory store answers without I/O: read it synchronously (and remember the answer as a store read would),
+   * so that a new identity costs no turn of the event loop. Other stores: `undefined`, ask through a promise.
+   */
+  private decideNow(policy: string, identity: AuthzIdentity, resource: string | undefined, base: string | undefined): ReadonlySet<string> | undefined {
+    // Only the store's own reads: a subclass that overrides grantsFor (a condition, a fault) is asked through it.
+    if (!(this.store instanceof InMemoryPolicyStore) || this.store.grantsFor !== InMemoryPolicyStore.prototype.grantsFor) return undefined;
+    const grants = this.store.grantsNow(policy, identity.subject, identity.roles, resource === undefined ? [] : [resource]);
+    // An unknown policy is the promise path's to report (logged, 503).
+    if (!grants) return undefined;
+    const readAt = Date.now();
+    const typeWide = resolvePermissions(grants);
+    if (base !== undefined) this.remember(base, typeWide, readAt, this.generation);
+    if (resource === undefined) return typeWide;
+    const granted = resolvePermissions(grants, resource);
+    if (base !== undefined) this.remember(base + resourceSuffix(resource), granted, readAt, this.generation);
+    return granted;
   }
 
   override async permissionsOf(policy: string, identity: AuthzIdentity, permissions: readonly string[], options?: DecisionOptions): Promise<ReadonlySet<string>> {

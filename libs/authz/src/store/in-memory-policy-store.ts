@@ -41,6 +41,14 @@ export class InMemoryPolicyStore extends PolicyStore {
   }
 
   async grantsFor(policy: string, subject: string, identityRoles: readonly string[], resources: readonly string[] = []): Promise<DecisionGrants | undefined> {
+    return this.grantsNow(policy, subject, identityRoles, resources);
+  }
+
+  /**
+   * The answer of {@link grantsFor}, synchronously: everything is in memory. The default PolicyService uses it to
+   * decide a new identity without waiting for a promise.
+   */
+  grantsNow(policy: string, subject: string, identityRoles: readonly string[], resources: readonly string[] = []): DecisionGrants | undefined {
     const held = this.policies.get(policy);
     return held && grantsFromDocument(held.document, held.revision, subject, identityRoles, resources, held.resources);
   }
