@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthzGuard, AuthzModule, type AuthzModuleOptions } from 'nestjs-authz';
-import { AuthzAdminModule } from 'nestjs-authz/admin';
+import { AuthzAdminModule, type AuthzConsoleOptions } from 'nestjs-authz/admin';
 import { openNotesPolicyStore } from './authz/notes-policy-store';
 import { DatabaseModule } from './database/database.module';
 import type { DatabaseSettings } from './database/open-database';
@@ -20,6 +20,8 @@ export interface AppModuleSettings {
   readonly database: DatabaseSettings;
   /** Subjects made administrators of policy `authz` on the very first start (AUTHZ_ADMIN_SUBJECTS). */
   readonly adminSubjects?: readonly string[];
+  /** The policy console at `/authz/console/` and its sign-in client; off when absent. */
+  readonly console?: AuthzConsoleOptions;
 }
 
 /**
@@ -46,7 +48,7 @@ export class AppModule {
           inject: [SQL_DATABASE],
           useFactory: (db: SqlDatabase): AuthzModuleOptions => ({ ...settings.authz, defaultPolicy: NOTE_POLICY, policyStore: () => openNotesPolicyStore(db, undefined, initialGrants) }),
         }),
-        AuthzAdminModule.register({ path: ADMIN_PATH, administrators: [...(settings.adminSubjects ?? [])] }),
+        AuthzAdminModule.register({ path: ADMIN_PATH, administrators: [...(settings.adminSubjects ?? [])], ...(settings.console ? { console: settings.console } : {}) }),
         NotesModule,
       ],
       controllers: [HealthController],

@@ -5,9 +5,13 @@ import type { RunningNotes } from './notes-server';
 const line = (label: string, value: string, note = '') => `${label.padEnd(23)}${value}${note ? `   (${note})` : ''}`;
 
 /** What `npm start` prints once everything listens: where things are and the next command to run. */
-export function startBanner(notes: Pick<RunningNotes, 'apiUrl' | 'issuer' | 'localProvider' | 'database' | 'adminUrl' | 'adminSubjects'>, audience: string): string {
+export function startBanner(notes: Pick<RunningNotes, 'apiUrl' | 'issuer' | 'localProvider' | 'database' | 'adminUrl' | 'adminSubjects' | 'consoleUrl'>, audience: string): string {
   const lines = [line('Notes API', notes.apiUrl, 'GET /health is public; /notes needs a bearer token')];
   lines.push(line('Admin API', notes.adminUrl, `grants in the policy store; needs scope ${ADMIN_SCOPE} and CanAdminister in policy 'authz'`));
+  if (notes.consoleUrl) {
+    const who = notes.localProvider ? notes.adminSubjects.find(isDemoUser) : undefined;
+    lines.push(line('Policy console', notes.consoleUrl, who ? `open it in a browser and sign in as ${who}` : 'open it in a browser and sign in as an administrator'));
+  }
   if (notes.localProvider) {
     lines.push(line('Local OpenID provider', notes.issuer, `development only: demo users susan, alice, bob, carol; audience ${audience}`));
   } else {

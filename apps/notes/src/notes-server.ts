@@ -10,6 +10,7 @@ import { lockFileOf, pgliteDirIn } from './database/pglite-database';
 import { SQL_DATABASE, type SqlDatabase } from './database/sql-database';
 import { startLocalOidcProvider, type LocalOidcProvider } from './local-oidc/local-oidc-provider';
 import { stateFileIn } from './local-oidc/local-oidc-state';
+import { CONSOLE_SCOPES } from './local-oidc/demo-users';
 import { DEMO_NOTES_SEED } from './notes/demo-notes';
 
 /** The app as `npm start` runs it. */
@@ -21,6 +22,8 @@ export interface RunningNotes {
   readonly database: string;
   /** The admin API of the policy store. */
   readonly adminUrl: string;
+  /** The policy console, when it is on (the local provider, or AUTHZ_CONSOLE_CLIENT_ID). */
+  readonly consoleUrl?: string;
   /** AUTHZ_ADMIN_SUBJECTS: made administrators if policy `authz` did not exist yet at start. */
   readonly adminSubjects: readonly string[];
   readonly app: NestExpressApplication;
@@ -57,6 +60,8 @@ export async function startNotes(settings: NotesSettings, options: { logger?: Lo
       },
       database: { databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, extraMigrations: settings.seedDemoNotes ? [DEMO_NOTES_SEED] : [] },
       adminSubjects: settings.adminSubjects,
+      // The local provider's console client may ask for the notes scopes too; an external one gets the default.
+      console: settings.consoleClientId === undefined ? undefined : { clientId: settings.consoleClientId, ...(localProvider ? { scopes: CONSOLE_SCOPES.join(' ') } : {}) },
     });
     const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: options.logger, abortOnError: false });
     try {
@@ -74,6 +79,7 @@ export async function startNotes(settings: NotesSettings, options: { logger?: Lo
       localProvider,
       database: app.get<SqlDatabase>(SQL_DATABASE).description,
       adminUrl: `${apiUrl}/${ADMIN_PATH}`,
+      ...(settings.consoleClientId === undefined ? {} : { consoleUrl: `${apiUrl}/${ADMIN_PATH}/console/` }),
       adminSubjects: settings.adminSubjects,
       app,
       close: async () => {

@@ -13,7 +13,19 @@ describe('settingsFromEnv', () => {
         databaseUrl: undefined,
         seedDemoNotes: true,
         adminSubjects: ['carol'],
+        consoleClientId: 'notes-console',
       });
+    });
+  });
+
+  describe('when the policy console is configured', () => {
+    it('should have no console with an external provider unless AUTHZ_CONSOLE_CLIENT_ID names its client', () => {
+      expect(settingsFromEnv({ OIDC_ISSUER: 'https://login.example.com/' }, '/repo').consoleClientId).toBeUndefined();
+      expect(settingsFromEnv({ OIDC_ISSUER: 'https://login.example.com/', AUTHZ_CONSOLE_CLIENT_ID: 'policy-console' }, '/repo').consoleClientId).toBe('policy-console');
+    });
+
+    it('should refuse a client id with spaces, saying how to fix it', () => {
+      expect(() => settingsFromEnv({ AUTHZ_CONSOLE_CLIENT_ID: 'my console' }, '/repo')).toThrow(/AUTHZ_CONSOLE_CLIENT_ID is "my console"[\s\S]*How to fix/);
     });
   });
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ClaimPresets, nameProblem, type ClaimMapping, type ClaimPresetName } from 'nestjs-authz';
+import { CONSOLE_CLIENT_ID } from '../local-oidc/demo-users';
 
 /** Everything the notes app reads from its environment, checked once at start. */
 export interface NotesSettings {
@@ -25,6 +26,8 @@ export interface NotesSettings {
   readonly seedDemoNotes: boolean;
   /** Subjects made administrators of policy `authz` (the admin API) on the very first start. */
   readonly adminSubjects: readonly string[];
+  /** The policy console's public client at the identity provider (AUTHZ_CONSOLE_CLIENT_ID); no console without one. */
+  readonly consoleClientId?: string;
 }
 
 /** The demo administrator when the local provider runs (AUTHZ_ADMIN_SUBJECTS unset). */
@@ -72,7 +75,18 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: strin
     databaseUrl,
     seedDemoNotes: flag(env.SEED_DEMO_NOTES, 'SEED_DEMO_NOTES', !issuer),
     adminSubjects: subjectList(env.AUTHZ_ADMIN_SUBJECTS, 'AUTHZ_ADMIN_SUBJECTS', issuer ? [] : DEMO_ADMIN_SUBJECTS),
+    consoleClientId: consoleClient(env.AUTHZ_CONSOLE_CLIENT_ID, issuer),
   };
+}
+
+/** The local provider has the console's client (`notes-console`); an external provider needs one registered. */
+function consoleClient(value: string | undefined, issuer: string | undefined): string | undefined {
+  const text = optional(value);
+  if (text === undefined) return issuer ? undefined : CONSOLE_CLIENT_ID;
+  if (!/^[\x21-\x7e]{1,255}$/.test(text)) {
+    throw new NotesConfigurationError(`AUTHZ_CONSOLE_CLIENT_ID is ${JSON.stringify(value)}.`, "give the client id of a public client (authorization code with PKCE) whose redirect URI is <API URL>/authz/console/, or leave it unset for no console.");
+  }
+  return text;
 }
 
 function subjectList(value: string | undefined, name: string, fallback: readonly string[]): readonly string[] {

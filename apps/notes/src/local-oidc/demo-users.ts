@@ -38,3 +38,21 @@ export const SERVICE_CLIENT_ID = 'notes-service';
  * would run the authorization code flow with a login page instead.
  */
 export const DEMO_USER_GRANT = 'urn:nestjs-authz:notes:grant-type:demo-user';
+
+/**
+ * The browser policy console (`<apiUrl>/authz/console/`): a public client (no secret; the browser cannot keep one)
+ * that signs in with the authorization code flow and PKCE S256 at the local provider's login page.
+ */
+export const CONSOLE_CLIENT_ID = 'notes-console';
+
+/** What the console asks for: an ID token, the admin API, and the notes scopes. */
+export const CONSOLE_SCOPES: readonly string[] = ['openid', ADMIN_SCOPE, ...NOTES_SCOPES];
+
+/** Path of the console page on the notes API, which is also its redirect URI (the trailing slash counts). */
+export const CONSOLE_REDIRECT_PATH = '/authz/console/';
+
+/**
+ * The console's redirect URI for an API at `apiUrl` (e.g. `http://127.0.0.1:3000` → `http://127.0.0.1:3000/authz/console/`).
+ * The local provider accepts it on any port of 127.0.0.1, localhost or [::1] (a loopback redirect URI, RFC 8252 §7.3).
+ */
+export const consoleRedirectUri = (apiUrl: string): string => new URL(CONSOLE_REDIRECT_PATH, apiUrl).href;
