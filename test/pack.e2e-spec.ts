@@ -68,6 +68,10 @@ describe('the packed nestjs-authz', () => {
       );
     });
 
+    it("should contain the policy console's page where the admin module reads it", () => {
+      expect(entries).toEqual(expect.arrayContaining(['package/console/index.html', 'package/console/console.js', 'package/console/console.css', 'package/dist/admin/console/console-files.js']));
+    });
+
     it('should contain no TypeScript sources and no specs', () => {
       const sources = entries.filter((entry) => (entry.endsWith('.ts') && !entry.endsWith('.d.ts')) || entry.startsWith('package/src/'));
       const specs = entries.filter((entry) => /\.(spec|e2e-spec)\.(js|d\.ts|ts)$/.test(entry));
