@@ -1,4 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { requestOf } from '../context/transports';
 import type { AuthzIdentity } from '../identity/identity';
 
 /** `@CurrentIdentity()` and `@CurrentIdentity(key)`: the only two ways it can be called. */
@@ -26,6 +27,6 @@ export interface CurrentIdentityDecorator {
  * }
  */
 export const CurrentIdentity: CurrentIdentityDecorator = createParamDecorator((key: keyof AuthzIdentity | undefined, context: ExecutionContext): unknown => {
-  const identity = context.switchToHttp().getRequest<{ user?: AuthzIdentity }>().user;
+  const identity = requestOf(context)?.user;
   return key === undefined ? identity : identity?.[key];
 });

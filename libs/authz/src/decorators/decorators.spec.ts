@@ -142,7 +142,7 @@ describe('@Public', () => {
 
 describe('@CurrentIdentity', () => {
   const identity = { subject: 'susan', issuer: 'https://issuer.test/', scopes: ['notes:read'], roles: [] } as unknown as AuthzIdentity;
-  const contextWith = (user: AuthzIdentity | undefined) => ({ switchToHttp: () => ({ getRequest: () => ({ user }) }) }) as unknown as ExecutionContext;
+  const contextWith = (user: AuthzIdentity | undefined) => ({ getType: () => 'http', switchToHttp: () => ({ getRequest: () => ({ user }) }) }) as unknown as ExecutionContext;
 
   /** What Nest would hand the parameter: the factory stored by the decorator, called with its data. */
   function resolve(decorator: ParameterDecorator, user: AuthzIdentity | undefined): unknown {

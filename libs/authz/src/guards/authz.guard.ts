@@ -1,18 +1,11 @@
 import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { AuthzConfig } from '../authz.config';
-import {
-  AuthzException,
-  InsufficientScopeException,
-  PermissionDeniedException,
-  PolicyUnavailableException,
-  UnsupportedContextException,
-  withoutStack,
-} from '../authz.exceptions';
+import { AuthzException, InsufficientScopeException, PermissionDeniedException, PolicyUnavailableException, withoutStack } from '../authz.exceptions';
 import { AUTHZ_CONFIG } from '../authz.tokens';
 import { BoundedCache } from '../cache/bounded-cache';
+import { callOf } from '../context/transports';
 import { extractBearerToken, hasQueryAccessToken, type BearerRequest } from '../http/bearer-token';
-import { refusalHeaders } from '../http/challenge';
 import type { AuthzIdentity } from '../identity/identity';
 import { toIdentity } from '../identity/identity-mapper';
 import { TokenVerifier } from '../jwt/token-verifier';
@@ -57,16 +50,15 @@ export class AuthzGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    // Other transports are not supported yet: deny rather than let them through unchecked.
-    if (context.getType() !== 'http') throw withoutStack(() => new UnsupportedContextException(context.getType()));
+    // A transport the library does not know is denied rather than let through unchecked.
+    const call = callOf(context, { config: this.config, adapterHost: this.adapterHost });
     const route = this.requirementsOf(context);
     if (route.isPublic) return true;
-    const http = context.switchToHttp();
-    const request = http.getRequest<BearerRequest & { user?: AuthzIdentity }>();
+    const { request } = call;
     // RFC 6750 §2.3: an answer to a request with the token in its URL must not be cached, whatever the outcome.
-    if (this.config.allowQueryToken && hasQueryAccessToken(request)) this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'Cache-Control', 'no-store');
+    if (call.queryTokens && hasQueryAccessToken(request)) call.setHeader('Cache-Control', 'no-store');
     try {
-      const identity = await this.authenticate(request);
+      const identity = await this.authenticate(request, call.queryTokens);
       // Each step may be overridden with an async one: a returned promise is always awaited, so a subclass's
       // rejection refuses the request instead of being dropped. The built-in steps answer synchronously when they can.
       const scoped = this.checkScopes(route, identity);
@@ -76,14 +68,17 @@ export class AuthzGuard implements CanActivate {
       request.user = identity;
       return true;
     } catch (error) {
-      if (error instanceof AuthzException) this.setRefusalHeaders(http.getResponse(), error);
+      if (error instanceof AuthzException) throw call.refuse(error);
       throw error;
     }
   }
 
-  /** Finds and verifies the bearer token and maps its claims to an identity. */
-  protected async authenticate(request: BearerRequest): Promise<AuthzIdentity> {
-    const token = extractBearerToken(request, this.config.allowQueryToken);
+  /**
+   * Finds and verifies the bearer token and maps its claims to an identity. `queryTokens`: whether `?access_token=`
+   * may be read (HTTP with `allowQueryToken`).
+   */
+  protected async authenticate(request: BearerRequest, queryTokens = this.config.allowQueryToken): Promise<AuthzIdentity> {
+    const token = extractBearerToken(request, queryTokens);
     // Only a key download costs a turn of the event loop; remembered tokens and known keys are answered at once.
     const claims = this.verifier.verifyNow(token) ?? (await this.verifier.verify(token));
     let identity = this.identities?.get(claims);
@@ -179,10 +174,5 @@ export class AuthzGuard implements CanActivate {
       byController.set(controller, route);
     }
     return route;
-  }
-
-  private setRefusalHeaders(response: unknown, error: AuthzException): void {
-    const adapter = this.adapterHost.httpAdapter;
-    for (const [name, value] of Object.entries(refusalHeaders(error, this.config.realm))) adapter.setHeader(response, name, value);
   }
 }
