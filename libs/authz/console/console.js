@@ -238,6 +238,12 @@ async function finishSignIn(params) {
     say('The answer of the identity provider does not belong to a sign-in started here; sign in again.', 'error');
     return;
   }
+  // RFC 9207: a provider that names itself in the answer must be the one the sign-in went to (mix-up attacks).
+  const iss = params.get('iss');
+  if ((iss !== null || discovery.authorization_response_iss_parameter_supported === true) && iss !== discovery.issuer) {
+    say(`The answer came from another identity provider (${iss ?? 'none named'}) than ${discovery.issuer}; sign in again.`, 'error');
+    return;
+  }
   let response;
   try {
     response = await fetch(discovery.token_endpoint, {
