@@ -132,7 +132,7 @@ export class KeySetUnavailableException extends AuthzException {
 export class UnsupportedContextException extends AuthzException {
   readonly challenge = false;
   constructor(contextType: string) {
-    super(HttpStatus.FORBIDDEN, `AuthzGuard does not support '${contextType}' contexts yet and denies the call`);
+    super(HttpStatus.FORBIDDEN, `AuthzGuard does not support '${contextType}' contexts and denies the call`);
   }
 }
 
