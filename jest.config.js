@@ -21,6 +21,8 @@ const common = {
     '^nestjs-authz$': '<rootDir>/libs/authz/src/index.ts',
     '^nestjs-authz/testing$': '<rootDir>/libs/authz/src/testing/index.ts',
     '^nestjs-authz/admin$': '<rootDir>/libs/authz/src/admin/index.ts',
+    '^nestjs-authz/openapi$': '<rootDir>/libs/authz/src/openapi/index.ts',
+    '^nestjs-authz/passport$': '<rootDir>/libs/authz/src/passport/index.ts',
   },
   testEnvironment: 'node',
 };

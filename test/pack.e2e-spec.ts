@@ -64,6 +64,8 @@ describe('the packed nestjs-authz', () => {
           'package/dist/testing/index.d.ts',
           'package/dist/admin/index.js',
           'package/dist/admin/index.d.ts',
+          'package/dist/openapi/index.js',
+          'package/dist/openapi/index.d.ts',
         ]),
       );
     });
