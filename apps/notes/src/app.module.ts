@@ -9,6 +9,7 @@ import { SQL_DATABASE, type SqlDatabase } from './database/sql-database';
 import { HealthController } from './health/health.controller';
 import { DEMO_NOTE_OWNERS, DEMO_NOTES_SEED } from './notes/demo-notes';
 import { NOTE_POLICY } from './notes/note.policy';
+import { NotesGraphqlModule } from './notes/graphql/notes-graphql.module';
 import { NotesModule } from './notes/notes.module';
 
 /** Where the admin API of the policy store is mounted: `GET /authz/policies`, ... */
@@ -50,6 +51,8 @@ export class AppModule {
         }),
         AuthzAdminModule.register({ path: ADMIN_PATH, administrators: [...(settings.adminSubjects ?? [])], ...(settings.console ? { console: settings.console } : {}) }),
         NotesModule,
+        // The same notes over GraphQL at /graphql (Apollo on Express, graphql-ws subscriptions on the same path).
+        NotesGraphqlModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],

@@ -1,7 +1,9 @@
 export { AuthzModule } from './authz.module';
 export type { AuthzModuleExtras } from './authz.module-definition';
 export type { AuthzModuleOptions, JsonWebKeySet } from './authz.options';
+export type { IssuerOptions, IssuerResolver, IssuerResolverOptions } from './authz.options';
 export type { AuthzConfig } from './authz.config';
+export type { IssuerConfig, IssuersConfig } from './authz.config';
 export { AUTHZ_CONFIG } from './authz.tokens';
 export { SUPPORTED_ALGORITHMS, type JwtAlgorithm } from './authz.constants';
 export {
@@ -34,6 +36,7 @@ export { ClaimPresets, type ClaimMapping, type ClaimPath, type ClaimPresetName }
 
 export { KeySet } from './jwt/key-set';
 export { TokenVerifier } from './jwt/token-verifier';
+export { IssuerRegistry } from './jwt/issuer-registry';
 export type { VerifiedClaims } from './jwt/verified-claims';
 
 export { PolicyService, type DecisionOptions } from './policy/policy.service';
@@ -85,3 +88,7 @@ export {
   type PolicyPlanEntry,
   type SubjectChange,
 } from './store/provisioning';
+export { rememberHandshake, type HandshakeRequest, type WsRefusal, type WsRefusalCode } from './context/ws-handshake';
+
+// transports: GraphQL subscriptions over graphql-ws (the guard maps GraphQL calls itself)
+export { authorizationOf, GRAPHQL_WS_UNAUTHORIZED, graphqlRefusal, graphqlWsOnConnect, type GraphqlWsConnection } from './context/graphql-call';

@@ -1,11 +1,17 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { UnsupportedContextException, withoutStack } from '../authz.exceptions';
 import type { AuthzCall, CallMapperTools, Transport } from './authz-call';
+import { graphqlTransport } from './graphql-call';
 import { httpTransport } from './http-call';
+import { rpcTransport } from './rpc-call';
+import { wsTransport } from './ws-call';
 
 /** The transports the guard understands, by `context.getType()`. Anything else is denied. */
 const TRANSPORTS: Readonly<Record<string, Transport>> = {
   http: httpTransport,
+  graphql: graphqlTransport,
+  rpc: rpcTransport,
+  ws: wsTransport,
 };
 
 function transportOf(context: ExecutionContext): Transport | undefined {

@@ -1,0 +1,235 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { AuthzException, InsufficientScopeException, PermissionDeniedException } from '../authz.exceptions';
+import { extractBearerToken } from '../http/bearer-token';
+import { refusalHeaders } from '../http/challenge';
+import type { TokenVerifier } from '../jwt/token-verifier';
+import type { AuthzCall, Transport } from './authz-call';
+
+// Nothing here imports `graphql` or `@nestjs/graphql` at load time: they are optional peers, and the library's main
+// entry point loads this file. `graphql` is required only when a GraphQL refusal is made, which means it is there.
+
+/** `extensions.code` of a refusal, by HTTP status (the codes Apollo Server and @nestjs/apollo use). */
+const CODES: Readonly<Record<number, string>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+type GraphQLErrorClass = new (message: string, options?: { extensions?: Record<string, unknown> }) => Error & { extensions: Record<string, unknown> };
+
+let graphQLErrorClass: GraphQLErrorClass | undefined;
+
+function loadGraphQLError(): GraphQLErrorClass {
+  if (graphQLErrorClass) return graphQLErrorClass;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    graphQLErrorClass = (require('graphql') as { GraphQLError: GraphQLErrorClass }).GraphQLError;
+  } catch (error) {
+    throw new Error(`nestjs-authz: a GraphQL call was refused, but the 'graphql' package cannot be loaded (${(error as Error).message}).\n  How to fix: install graphql next to @nestjs/graphql (npm install graphql).`);
+  }
+  return graphQLErrorClass;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+interface HttpResponseLike {
+  setHeader?(name: string, value: string): unknown;
+  header?(name: string, value: string): unknown;
+}
+interface ContextLike {
+  req?: { headers?: Headers; res?: HttpResponseLike; connectionParams?: unknown; connectionInitReceived?: unknown } & Record<string, unknown>;
+  res?: HttpResponseLike;
+  reply?: HttpResponseLike & { request?: { headers?: Headers } };
+  request?: { headers?: Headers };
+  connectionParams?: unknown;
+  _connectionInit?: unknown;
+}
+
+/** Where the call came from: an HTTP request (Apollo on Express or Fastify, Mercurius), or a subscription socket. */
+interface GraphqlSource {
+  readonly request: AuthzCall['request'];
+  /** The HTTP response to set headers on; none for subscriptions. */
+  readonly response?: HttpResponseLike;
+  /** `apollo`: status and headers go in `extensions.http`; `mercurius`: on the reply and the error's `statusCode`. */
+  readonly driver: 'apollo' | 'mercurius' | 'socket';
+}
+
+// The request made from a subscription's connection parameters, kept per GraphQL context so that the identity the
+// guard puts on it is what `@CurrentIdentity()` reads later in the same operation.
+const socketRequests = new WeakMap<object, AuthzCall['request']>();
+
+/**
+ * The `Authorization` value in graphql-ws `connectionParams`: `authorization` or `Authorization` (a string), as
+ * clients send `{ authorization: 'Bearer …' }`. Anything else is no credential.
+ */
+export function authorizationOf(connectionParams: unknown): string | undefined {
+  if (!connectionParams || typeof connectionParams !== 'object') return undefined;
+  const params = connectionParams as Record<string, unknown>;
+  const value = Object.hasOwn(params, 'authorization') ? params.authorization : Object.hasOwn(params, 'Authorization') ? params.Authorization : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function isSocketContext(value: unknown): value is { connectionParams?: unknown } {
+  // graphql-ws's per-connection context (what @nestjs/apollo puts in `req` when the app gives no context function).
+  return !!value && typeof value === 'object' && 'connectionInitReceived' in value;
+}
+
+function socketRequest(gql: object, connectionParams: unknown): AuthzCall['request'] {
+  let request = socketRequests.get(gql);
+  if (!request) {
+    const authorization = authorizationOf(connectionParams);
+    request = { headers: authorization === undefined ? {} : { authorization } };
+    socketRequests.set(gql, request);
+  }
+  return request;
+}
+
+function sourceOf(context: ExecutionContext): GraphqlSource {
+  const gql = (context.getArgs()[2] ?? {}) as ContextLike;
+  // Subscriptions over graphql-ws: the app's context function passed `connectionParams` on (see docs/transports.md),
+  // or @nestjs/apollo's default context put graphql-ws's context in `req`; Mercurius keeps them as `_connectionInit`.
+  if (Object.hasOwn(gql, 'connectionParams')) return { request: socketRequest(gql, gql.connectionParams), driver: 'socket' };
+  if (isSocketContext(gql.req)) return { request: socketRequest(gql, gql.req.connectionParams), driver: 'socket' };
+  if (!gql.reply && Object.hasOwn(gql, '_connectionInit')) return { request: socketRequest(gql, gql._connectionInit), driver: 'socket' };
+  // Mercurius on Fastify: the context has the reply (and `req`, the Fastify request, with @nestjs/mercurius).
+  if (gql.reply) {
+    const request = (gql.reply.request ?? gql.req ?? gql.request) as AuthzCall['request'] | undefined;
+    if (request?.headers) return { request, response: gql.reply, driver: 'mercurius' };
+  }
+  // Apollo (Express or Fastify): @nestjs/apollo puts the HTTP request in `req`; Express's has `res`.
+  const request = (gql.req ?? gql.request) as AuthzCall['request'] | undefined;
+  if (request?.headers) return { request, response: gql.res ?? (request as { res?: HttpResponseLike }).res, driver: 'apollo' };
+  // No request anywhere (a context function that dropped `req`): no credentials, so refused as without a token.
+  return { request: socketRequest(gql, undefined), driver: 'socket' };
+}
+
+function setOn(response: HttpResponseLike | undefined, name: string, value: string): void {
+  if (!response) return;
+  // Express's response has setHeader; Fastify's reply has header (and a raw response we do not touch).
+  if (typeof response.header === 'function' && typeof response.setHeader !== 'function') response.header(name, value);
+  else if (typeof response.setHeader === 'function' && !(response as { headersSent?: boolean }).headersSent) response.setHeader(name, value);
+  else if (typeof response.header === 'function') response.header(name, value);
+}
+
+/** The `extensions` of a refusal: its code, and what was missing (as in the HTTP body). */
+function extensionsOf(refusal: AuthzException): Record<string, unknown> {
+  const status = refusal.getStatus();
+  const extensions: Record<string, unknown> = { code: CODES[status] ?? (status >= 500 ? 'SERVICE_UNAVAILABLE' : 'FORBIDDEN') };
+  if (refusal.bearerError) extensions.error = refusal.bearerError;
+  if (refusal instanceof InsufficientScopeException) extensions.requiredScopes = [...refusal.requiredScopes];
+  if (refusal instanceof PermissionDeniedException) {
+    extensions.policy = refusal.policy;
+    extensions.missingPermissions = [...refusal.missingPermissions];
+    if (refusal.resource !== undefined) extensions.resource = refusal.resource;
+  }
+  if (refusal.retryAfter !== undefined) extensions.retryAfter = refusal.retryAfter;
+  return extensions;
+}
+
+/**
+ * The GraphQL error for a refusal of the guard: `extensions.code` `UNAUTHENTICATED` (401), `FORBIDDEN` (403, with
+ * `requiredScopes`, or `policy`, `missingPermissions` and `resource`), `BAD_REQUEST` (400) or `SERVICE_UNAVAILABLE`
+ * (503). `driver` decides where the HTTP status and the `WWW-Authenticate` / `Retry-After` headers go.
+ */
+export function graphqlRefusal(refusal: AuthzException, realm: string, driver: 'apollo' | 'mercurius' | 'socket' = 'socket'): Error & { extensions: Record<string, unknown> } {
+  const GraphQLError = loadGraphQLError();
+  const extensions = extensionsOf(refusal);
+  const headers = refusalHeaders(refusal, realm);
+  // Apollo Server 4/5 takes the status and headers from `extensions.http` (a Map of headers) and removes it from
+  // the answer; @nestjs/apollo then resets the status to 200 when the answer has `data`, unless the app sets
+  // `preserveHttpStatusForExecutionErrors: false`.
+  if (driver === 'apollo') extensions.http = { status: refusal.getStatus(), headers: new Map(Object.entries(headers)) };
+  const error = new GraphQLError(refusal.description, { extensions });
+  // Mercurius answers with the original error's `statusCode` when the answer has no data. Not enumerable: it is
+  // not part of the GraphQL answer.
+  if (driver === 'mercurius') Object.defineProperty(error, 'statusCode', { value: refusal.getStatus(), enumerable: false });
+  return error;
+}
+
+/**
+ * GraphQL with `@nestjs/graphql` (`context.getType() === 'graphql'`; the resolver's arguments are
+ * `[root, args, context, info]`): the HTTP request from the GraphQL context (Apollo: `req`; Mercurius: the reply's
+ * request), or for subscriptions over graphql-ws a request made from `connectionParams.authorization`. Never a
+ * query-string token. Refusals are GraphQL errors (see {@link graphqlRefusal}).
+ */
+export const graphqlTransport: Transport = {
+  request: (context: ExecutionContext) => sourceOf(context).request,
+  call(context, request, { config }) {
+    const { response, driver } = sourceOf(context);
+    return {
+      request,
+      queryTokens: false,
+      setHeader: (name, value) => setOn(response, name, value),
+      refuse(refusal) {
+        if (driver === 'mercurius') for (const [name, value] of Object.entries(refusalHeaders(refusal, config.realm))) setOn(response, name, value);
+        return graphqlRefusal(refusal, config.realm, driver);
+      },
+    };
+  },
+};
+
+/** What {@link graphqlWsOnConnect} gets from graphql-ws: its connection context (`useServer` from `graphql-ws/use/ws`). */
+export interface GraphqlWsConnection {
+  readonly connectionParams?: Readonly<Record<string, unknown>>;
+  /** `{ socket, request }` with graphql-ws's `ws` server (the one @nestjs/graphql uses). */
+  readonly extra?: unknown;
+}
+
+interface ClosableSocket {
+  close(code?: number, reason?: string): void;
+  once?(event: 'close', listener: () => void): unknown;
+  on?(event: 'close', listener: () => void): unknown;
+}
+
+/** Close codes of {@link graphqlWsOnConnect}: 4401 for a missing or bad token and for one that expired. */
+export const GRAPHQL_WS_UNAUTHORIZED = 4401;
+
+// setTimeout fires at once past 2^31 - 1 ms: longer waits are made of several.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * An `onConnect` for graphql-ws (`subscriptions: { 'graphql-ws': { onConnect } }` of @nestjs/graphql): checks the
+ * bearer token in `connectionParams` (`authorization` or `Authorization`, `'Bearer …'`) once, when the client
+ * connects, and refuses the connection (close code 4401, the reason saying why) without a valid one. A connection
+ * that was let in is closed with 4401 `Token expired` when its token expires. Scopes and permissions are still checked
+ * per operation, by the guard on each resolver.
+ *
+ * @example
+ * GraphQLModule.forRootAsync<ApolloDriverConfig>({
+ *   driver: ApolloDriver,
+ *   inject: [TokenVerifier],
+ *   useFactory: (verifier: TokenVerifier) => ({
+ *     autoSchemaFile: true,
+ *     subscriptions: { 'graphql-ws': { onConnect: graphqlWsOnConnect(verifier) } },
+ *   }),
+ * })
+ */
+export function graphqlWsOnConnect(verifier: TokenVerifier): (connection: GraphqlWsConnection) => Promise<boolean> {
+  return async (connection) => {
+    const socket = (connection.extra as { socket?: ClosableSocket } | undefined)?.socket;
+    let exp: number | undefined;
+    try {
+      const token = extractBearerToken({ headers: { authorization: authorizationOf(connection.connectionParams) } }, false);
+      const claims = verifier.verifyNow(token) ?? (await verifier.verify(token));
+      exp = typeof claims.exp === 'number' ? claims.exp : undefined;
+    } catch (error) {
+      if (!(error instanceof AuthzException)) throw error;
+      socket?.close(GRAPHQL_WS_UNAUTHORIZED, error.getStatus() === 503 ? 'Service unavailable' : `Unauthorized: ${error.description}`.slice(0, 120));
+      return false;
+    }
+    if (exp !== undefined && socket) {
+      let timer: NodeJS.Timeout | undefined;
+      const wait = () => {
+        const left = exp! * 1000 - Date.now();
+        if (left <= 0) return socket.close(GRAPHQL_WS_UNAUTHORIZED, 'Token expired');
+        timer = setTimeout(wait, Math.min(left, MAX_TIMER_MS));
+        timer.unref?.();
+      };
+      wait();
+      const stop = () => clearTimeout(timer);
+      if (typeof socket.once === 'function') socket.once('close', stop);
+      else socket.on?.('close', stop);
+    }
+    return true;
+  };
+}
