@@ -391,7 +391,7 @@ describe('AuthzModule isGlobal', () => {
       });
       try {
         await request(app.getHttpServer()).get('/feature').expect(401);
-        const t = signJws({ alg: 'RS256', kid: key.kid }, claims(options.issuer, AUDIENCE), key.privateKey);
+        const t = signJws({ alg: 'RS256', kid: key.kid }, claims(options.issuer!, AUDIENCE), key.privateKey);
         await request(app.getHttpServer()).get('/feature').auth(t, { type: 'bearer' }).expect(200);
       } finally {
         await app.close();

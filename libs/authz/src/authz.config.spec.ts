@@ -157,4 +157,65 @@ describe('resolveAuthzConfig', () => {
       expect(error.message).toContain('How to fix');
     });
   });
+
+  describe('when several issuers are given', () => {
+    const acme = { issuer: 'https://login.acme.example/', audience: 'notes-api' };
+    const globex = { issuer: 'https://idp.globex.example/realms/notes', jwksUri: 'https://idp.globex.example/certs', claims: 'keycloak' as const };
+
+    it("should validate each entry, filling in what it leaves out from the module's options", () => {
+      const config = resolveAuthzConfig({ issuers: [acme, globex], audience: 'default-api', algorithms: ['ES256'] });
+      expect(config.issuer).toBe('');
+      expect(config.realm).toBe('default-api');
+      expect(config.issuers!.list).toMatchObject([
+        { issuer: acme.issuer, audiences: ['notes-api'], algorithms: ['ES256'], subjectNamespace: acme.issuer, keySource: {} },
+        { issuer: globex.issuer, audiences: ['default-api'], keySource: { jwksUri: globex.jwksUri }, subjectNamespace: globex.issuer },
+      ]);
+      expect(config.issuers!.list[1].claims.roles).toEqual([['realm_access', 'roles']]);
+      expect(Object.isFrozen(config.issuers!.list[0])).toBe(true);
+    });
+
+    it("should take the realm from the first issuer's audience when the module has none", () => {
+      expect(resolveAuthzConfig({ issuers: [acme] }).realm).toBe('notes-api');
+    });
+
+    it('should keep a custom subject namespace, and none for subjectNamespace: false', () => {
+      const list = resolveAuthzConfig({ issuers: [{ ...acme, subjectNamespace: 'acme' }, { ...globex, audience: 'x', subjectNamespace: false }] }).issuers!.list;
+      expect(list.map((entry) => entry.subjectNamespace)).toEqual(['acme', undefined]);
+    });
+
+    it('should accept a resolver, as a function or with bounds', () => {
+      const resolve = () => undefined;
+      expect(resolveAuthzConfig({ issuers: resolve, audience: 'notes-api' }).issuers).toMatchObject({ list: [], maxIssuers: 1000, maxUnknownIssuers: 10_000, cacheMs: 600_000, unknownCacheMs: 60_000 });
+      expect(resolveAuthzConfig({ issuers: { resolve, maxIssuers: 5, maxUnknownIssuers: 50 }, realm: 'notes' }).issuers).toMatchObject({ maxIssuers: 5, maxUnknownIssuers: 50 });
+    });
+
+    it.each([
+      ['issuer and issuers', { issuer: acme.issuer, audience: 'notes-api', issuers: [acme] }, /`issuers` and `issuer` are both set/],
+      ['a module-level jwksUri', { issuers: [acme], jwksUri: 'https://x.example/jwks' }, /`issuers` and `jwksUri` are both set/],
+      ['a module-level jwks', { issuers: [acme], jwks: { keys: [] } }, /`issuers` and `jwks` are both set/],
+      ['an empty list', { issuers: [] }, /`issuers` is an empty list/],
+      ['neither a list nor a resolver', { issuers: 'https://login.acme.example/' }, /neither a list nor a resolver/],
+      ['an object without resolve', { issuers: { maxIssuers: 3 } }, /without a `resolve` function/],
+      ['a duplicate issuer', { issuers: [acme, { ...acme }] }, /`issuers\[1\].issuer` .* is listed twice/],
+      ['an entry that is not an object', { issuers: [acme, 'x'] }, /`issuers\[1\]` is not an object/],
+      ['an entry without issuer', { issuers: [{ audience: 'notes-api' }] }, /`issuers\[0\].issuer` is missing/],
+      ['an entry without audience, nor one at the module', { issuers: [{ issuer: acme.issuer }] }, /`issuers\[0\].audience` is missing/],
+      ['an entry with an empty audience', { issuers: [{ ...acme, audience: [] }] }, /`issuers\[0\].audience` is empty/],
+      ['an entry whose issuer is not a URL and has no keys', { issuers: [{ ...acme, issuer: 'acme' }] }, /`issuers\[0\].issuer` \("acme"\) is not a URL/],
+      ['an entry with both jwks and jwksUri', { issuers: [{ ...acme, jwks: { keys: [] }, jwksUri: 'https://x.example/jwks' }] }, /`issuers\[0\].jwks` and `issuers\[0\].jwksUri` are both set/],
+      ['an entry with an unsupported algorithm', { issuers: [{ ...acme, algorithms: ['HS256'] }] }, /`issuers\[0\].algorithms` contains unsupported/],
+      ['an entry with an unknown claims preset', { issuers: [{ ...acme, claims: 'azure' }] }, /`issuers\[0\].claims` names unknown preset/],
+      ['an issuer with a fragment', { issuers: [{ ...acme, issuer: 'https://login.acme.example/#x' }] }, /contains '#'/],
+      ['an API identifier as client id', { issuers: [{ ...acme, audience: 'https://api.example', audienceClaim: 'client_id' }] }, /`issuers\[0\].audience` contains "https:\/\/api.example", which is not a client id/],
+      ['a subject namespace with #', { issuers: [{ ...acme, subjectNamespace: 'a#b' }] }, /`issuers\[0\].subjectNamespace` is "a#b"/],
+      ['two issuers sharing a subject namespace', { issuers: [{ ...acme, subjectNamespace: 'acme' }, { ...globex, audience: 'x', subjectNamespace: 'acme' }] }, /`issuers\[1\].subjectNamespace` \("acme"\) is another issuer's namespace too/],
+      ["a namespace equal to another issuer's default one", { issuers: [acme, { ...globex, audience: 'x', subjectNamespace: acme.issuer }] }, /another issuer's namespace too/],
+      ['a resolver without realm nor audience', { issuers: () => undefined }, /`realm` is missing/],
+      ['a resolver with a bad bound', { issuers: { resolve: () => undefined, maxIssuers: 0 }, realm: 'r' }, /`issuers.maxIssuers` is 0/],
+    ])('should refuse %s, saying how to fix it', (_case, options, message) => {
+      const error = configErrorOf(options);
+      expect(error.message).toMatch(message);
+      expect(error.message).toContain('How to fix');
+    });
+  });
 });

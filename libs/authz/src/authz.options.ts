@@ -11,6 +11,55 @@ export interface JsonWebKeySet {
 }
 
 /**
+ * One trusted issuer of `issuers`. Options left out take the module-level value (`audience`, `audienceClaim`,
+ * `algorithms`, `maxTokenAge`, `requiredClaims`, `requireAccessTokenType`, `claims`), then the usual default.
+ */
+export interface IssuerOptions {
+  /** Expected `iss`, compared exactly. Must not contain `#` (issuer identifiers have no fragment). */
+  issuer: string;
+  /** This API's identifier(s) as this issuer puts them in `aud` (or `client_id`, see `audienceClaim`). */
+  audience?: string | string[];
+  audienceClaim?: 'aud' | 'client_id';
+  /** Where this issuer's keys are. Default: discovered from `${issuer}/.well-known/openid-configuration`. */
+  jwksUri?: string;
+  /** A fixed key set for this issuer. Excludes `jwksUri`. */
+  jwks?: JsonWebKeySet;
+  algorithms?: JwtAlgorithm[];
+  maxTokenAge?: number;
+  requiredClaims?: string[];
+  requireAccessTokenType?: boolean;
+  claims?: ClaimPresetName | ClaimMapping;
+  /**
+   * How policies name this issuer's subjects: the identity's `subject` is `<subjectNamespace>#<sub>`. Default: the
+   * issuer, so two issuers' equal `sub`s never meet the same grants. A short tenant name (`'acme'`) keeps policy
+   * subjects short; it must differ from every other issuer's and may not contain `#` or `*`. `false`: the bare
+   * `sub`, shared with every other issuer that says `false`; only for issuers that draw `sub`s from one user
+   * directory (relaxes a rule, see docs/issuers.md).
+   */
+  subjectNamespace?: string | false;
+}
+
+/**
+ * Finds the issuer options for an `iss` the module has not seen: `undefined` (or `null`) for an unknown issuer.
+ * It receives the token's *unverified* `iss` (a string of at most 1024 characters, no control characters): treat it
+ * as attacker input. Do not fetch anything it names; look it up among your tenants. May be async.
+ */
+export type IssuerResolver = (iss: string) => IssuerOptions | undefined | null | Promise<IssuerOptions | undefined | null>;
+
+/** A resolver with the bounds of its caches. */
+export interface IssuerResolverOptions {
+  resolve: IssuerResolver;
+  /** Most resolved issuers (each with its own key set) held at once; least recently used go first. Default 1000. */
+  maxIssuers?: number;
+  /** A resolved issuer is asked about again after this many ms (its key set is kept if the answer is unchanged). Default 600000. */
+  cacheMs?: number;
+  /** Most unknown `iss` values remembered, so a flood of made-up issuers asks the resolver once each. Default 10000. */
+  maxUnknownIssuers?: number;
+  /** How long an unknown `iss` is remembered, in ms. Default 60000. */
+  unknownCacheMs?: number;
+}
+
+/**
  * Options of {@link AuthzModule}. Validated once at start; a wrong value stops the app with a message
  * that names the option.
  *
@@ -23,10 +72,27 @@ export interface JsonWebKeySet {
  * })
  */
 export interface AuthzModuleOptions {
-  /** Expected `iss`, compared exactly (no trailing-slash leniency). Required. */
-  issuer: string;
-  /** This API's identifier(s); a token's `aud` must contain one of them. Required, never empty. */
-  audience: string | string[];
+  /** Expected `iss`, compared exactly (no trailing-slash leniency). Required, unless `issuers` is given instead. */
+  issuer?: string;
+  /**
+   * This API's identifier(s); a token's `aud` must contain one of them. Required, never empty. With `issuers`, the
+   * default for the entries that give no `audience` of their own.
+   */
+  audience?: string | string[];
+  /**
+   * Several trusted issuers instead of `issuer` (multi-tenant apps): a list, or a resolver for tenants known only at
+   * run time. The token's unverified `iss` only picks the configuration; the token is then verified against that
+   * issuer's keys, audience and rules alone. An unknown `iss` is refused (401) with no outbound request. Excludes
+   * `issuer`, `jwksUri` and `jwks` (give those per issuer). The identity's `subject` is then `<issuer>#<sub>` unless
+   * an entry says otherwise (`subjectNamespace`). See docs/issuers.md.
+   *
+   * @example
+   * issuers: [
+   *   { issuer: 'https://login.acme.example/', audience: 'notes-api' },
+   *   { issuer: 'https://idp.globex.example/realms/notes', audience: 'notes-api', claims: 'keycloak' },
+   * ]
+   */
+  issuers?: IssuerOptions[] | IssuerResolver | IssuerResolverOptions;
   /**
    * The claim that must name this API: `'aud'` (default), or `'client_id'` for providers whose access tokens carry
    * no `aud` (Amazon Cognito), where `audience` then lists your app client ids. `'client_id'` relaxes a rule: it
@@ -103,3 +169,4 @@ export interface AuthzModuleOptions {
    */
   decisionCache?: false | { maxEntries?: number; ttlMs?: number };
 }
+

@@ -65,14 +65,14 @@ export const ClaimPresets = {
 } satisfies Record<ClaimPresetName, (...args: never[]) => ClaimMapping>;
 
 /** Turns a preset name or a mapping into lists of key paths. Unknown presets stop the app at start. */
-export function resolveClaimMapping(claims: ClaimPresetName | ClaimMapping | undefined): ResolvedClaimMapping {
+export function resolveClaimMapping(claims: ClaimPresetName | ClaimMapping | undefined, option = 'claims'): ResolvedClaimMapping {
   let mapping: ClaimMapping;
   if (claims === undefined) {
     mapping = DEFAULT_MAPPING;
   } else if (typeof claims === 'string') {
     if (!Object.hasOwn(ClaimPresets, claims)) {
       throw new AuthzConfigurationError(
-        `option \`claims\` names unknown preset ${JSON.stringify(claims)}.`,
+        `option \`${option}\` names unknown preset ${JSON.stringify(claims)}.`,
         `use one of ${Object.keys(ClaimPresets).map((name) => `'${name}'`).join(', ')}, or pass a mapping such as { roles: ['groups'] }.`,
       );
     }
@@ -80,12 +80,12 @@ export function resolveClaimMapping(claims: ClaimPresetName | ClaimMapping | und
   } else if (typeof claims === 'object' && claims !== null) {
     mapping = { ...DEFAULT_MAPPING, ...claims };
   } else {
-    throw new AuthzConfigurationError('option `claims` is neither a preset name nor a mapping.', "e.g. claims: 'keycloak' or claims: { roles: ['groups'] }.");
+    throw new AuthzConfigurationError(`option \`${option}\` is neither a preset name nor a mapping.`, "e.g. claims: 'keycloak' or claims: { roles: ['groups'] }.");
   }
   return {
-    scopes: toPaths(mapping.scopes, 'claims.scopes'),
-    roles: toPaths(mapping.roles, 'claims.roles'),
-    clientId: toPaths(mapping.clientId, 'claims.clientId'),
+    scopes: toPaths(mapping.scopes, `${option}.scopes`),
+    roles: toPaths(mapping.roles, `${option}.roles`),
+    clientId: toPaths(mapping.clientId, `${option}.clientId`),
   };
 }
 

@@ -3,10 +3,38 @@ import type { ResolvedClaimMapping } from './claim-mapping';
 import type { AuthzIdentity } from './identity';
 import type { VerifiedClaims } from '../jwt/verified-claims';
 
-/** Turns verified claims into an {@link AuthzIdentity} using the configured claim mapping. */
+/** What an issuer of several says about its identities: its claim mapping and how its subjects are named. */
+export interface IssuerIdentityRules {
+  readonly claims: ResolvedClaimMapping;
+  readonly subjectNamespace?: string;
+}
+
+// Set by the token verifier, with several issuers, on the claims it verified: a symbol, so no token can carry it.
+const ISSUER_RULES = Symbol('nestjs-authz.issuerRules');
+
+/**
+ * Binds the rules of the issuer that verified `claims` to them (before they are frozen), so that {@link toIdentity}
+ * maps them by that issuer's claim mapping and names the subject in its namespace. Hidden: not enumerable, not in JSON.
+ */
+export function bindIssuerRules(claims: object, rules: IssuerIdentityRules): void {
+  Object.defineProperty(claims, ISSUER_RULES, { value: rules, enumerable: false, writable: false, configurable: false });
+}
+
+/** The rules {@link bindIssuerRules} bound to `claims`, if any. */
+export function issuerRulesOf(claims: object): IssuerIdentityRules | undefined {
+  return (claims as { [ISSUER_RULES]?: IssuerIdentityRules })[ISSUER_RULES];
+}
+
+/**
+ * Turns verified claims into an {@link AuthzIdentity} using the configured claim mapping. Claims verified for one of
+ * several issuers use that issuer's mapping instead, and their subject is `<subjectNamespace>#<sub>` (see
+ * docs/issuers.md).
+ */
 export function toIdentity(claims: VerifiedClaims, mapping: ResolvedClaimMapping): AuthzIdentity {
+  const rules = issuerRulesOf(claims);
+  if (rules) mapping = rules.claims;
   return Object.freeze({
-    subject: claims.sub,
+    subject: rules?.subjectNamespace === undefined ? claims.sub : `${rules.subjectNamespace}#${claims.sub}`,
     issuer: claims.iss,
     // With `audienceClaim: 'client_id'` (Cognito) a token may carry no `aud`; the identity then has an empty list.
     audience: Object.freeze(typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((entry) => typeof entry === 'string') : []),

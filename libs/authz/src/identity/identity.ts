@@ -9,7 +9,10 @@
  * }
  */
 export interface AuthzIdentity {
-  /** `sub`: the user (or, for client-credentials tokens, the client). */
+  /**
+   * `sub`: the user (or, for client-credentials tokens, the client: RFC 9068 §5). With several `issuers`, the subject
+   * in its issuer's namespace, `<issuer>#<sub>` by default (the bare `sub` stays in `claims.sub`); see docs/issuers.md.
+   */
   readonly subject: string;
   /** `iss`: who vouches for the subject. */
   readonly issuer: string;

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
-import type { AuthzConfig } from '../authz.config';
+import type { AuthzConfig, IssuerConfig } from '../authz.config';
 import { SUPPORTED_ALGORITHMS, type JwtAlgorithm } from '../authz.constants';
 import { AuthzConfigurationError, InvalidTokenException, KeySetUnavailableException, withoutStack } from '../authz.exceptions';
 import { keyFitsAlgorithm, MIN_RSA_BITS } from './algorithms';
@@ -39,6 +39,9 @@ export interface SigningKey {
  * - A key that is unchanged across downloads stays the same `KeyObject`, so {@link isCurrent} (and the
  *   verifications remembered under it) survive a refresh; a removed key is no longer current.
  * - With a fixed `jwks` option nothing is ever downloaded.
+ * - With several `issuers` each issuer has a key set of its own (its own cooldown, bounds and discovery), made by
+ *   the {@link TokenVerifier}; the one the module provides for the whole configuration then holds no key and never
+ *   downloads.
  *
  * @example
  * const keys = new KeySet(config);
@@ -60,9 +63,14 @@ export class KeySet {
   downloads = 0;
 
   constructor(
-    private readonly config: AuthzConfig,
+    private readonly config: IssuerConfig | AuthzConfig,
     private readonly now: () => number = Date.now,
   ) {
+    // With several issuers the module-wide key set is inert: each issuer's own key set verifies its tokens.
+    if ((config as AuthzConfig).issuers) {
+      this.fixed = true;
+      return;
+    }
     this.fixed = config.keySource.jwks !== undefined;
     this.jwksUri = config.keySource.jwksUri;
     if (config.keySource.jwks) {

@@ -1,11 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import type { AuthzConfig } from '../authz.config';
+import type { AuthzConfig, IssuerConfig } from '../authz.config';
 import type { JwtAlgorithm } from '../authz.constants';
 import { InvalidTokenException, withoutStack } from '../authz.exceptions';
 import { BoundedCache } from '../cache/bounded-cache';
 import { deepFreeze } from '../deep-freeze';
-import { checkIdentityClaimTypes } from '../identity/identity-mapper';
+import { bindIssuerRules, checkIdentityClaimTypes } from '../identity/identity-mapper';
 import { verifySignature } from './algorithms';
+import { IssuerRegistry, type CheckedHeader, type VerifyingIssuer } from './issuer-registry';
 import type { KeySet } from './key-set';
 import type { VerifiedClaims } from './verified-claims';
 
@@ -22,22 +23,21 @@ const SLOT_CHARS = 32;
 /** Distinct headers whose checks are remembered; the memo starts over when full (a provider sends a handful). */
 const MAX_CHECKED_HEADERS = 64;
 
-interface CheckedHeader {
-  readonly alg: JwtAlgorithm;
-  readonly kid?: string;
-}
-
 interface ParsedToken extends CheckedHeader {
   readonly encodedPayload: string;
   readonly signature: Buffer;
   /** Length of the signing input: the header and payload segments with the dot between them. */
   readonly signedLength: number;
+  /** With several issuers: the payload, parsed before the signature check to read `iss`. */
+  readonly payload?: Record<string, unknown>;
 }
 
 interface Remembered {
   readonly token: string;
   readonly claims: VerifiedClaims;
   readonly key: KeyObject;
+  /** The key set `key` came from (one per issuer with several issuers). */
+  readonly keys: KeySet;
 }
 
 /**
@@ -47,24 +47,38 @@ interface Remembered {
  *
  * A verified token is remembered by its exact bytes (bounded count and age); a remembered token still has
  * `exp`/`nbf` checked on every use and is forgotten once its key leaves the key set. Failures are never remembered.
+ *
+ * With several `issuers`, the token's unverified `iss` only picks the issuer (see {@link IssuerRegistry}); the token
+ * is then checked by that issuer's rules and against that issuer's key set alone, and `keys` is not used.
  */
 export class TokenVerifier {
   private readonly remembered?: BoundedCache<string, Remembered>;
   private readonly rememberMs: number;
-  private readonly checkedHeaders = new Map<string, CheckedHeader>();
   private readonly signingInput = Buffer.allocUnsafeSlow(MAX_TOKEN_LENGTH);
+  /** The one issuer of the single-issuer form. */
+  private readonly single?: VerifyingIssuer;
+  /** The issuers of the `issuers` option. */
+  readonly issuers?: IssuerRegistry;
 
   constructor(
     private readonly config: AuthzConfig,
-    private readonly keys: KeySet,
+    keys: KeySet,
     private readonly now: () => number = Date.now,
   ) {
     this.rememberMs = config.verifiedTokenCache ? config.verifiedTokenCache.maxAgeMs : 0;
-    if (config.verifiedTokenCache) {
-      const remembered = (this.remembered = new BoundedCache(config.verifiedTokenCache.maxEntries, now));
-      // Forget at once what a removed key vouched for (the fast path would refuse it anyway; this frees the memory).
-      keys.onKeysRemoved((isCurrent) => remembered.clear((_token, entry) => !isCurrent(entry.key)));
+    if (config.verifiedTokenCache) this.remembered = new BoundedCache(config.verifiedTokenCache.maxEntries, now);
+    if (config.issuers) {
+      this.issuers = new IssuerRegistry(config, now, (issuerKeys) => this.forgetRemovedKeys(issuerKeys));
+    } else {
+      this.single = { rules: config, keys, checkedHeaders: new Map() };
+      this.forgetRemovedKeys(keys);
     }
+  }
+
+  /** Forget at once what a removed key vouched for (the fast path would refuse it anyway; this frees the memory). */
+  private forgetRemovedKeys(keys: KeySet): void {
+    const remembered = this.remembered;
+    if (remembered) keys.onKeysRemoved((isCurrent) => remembered.clear((_token, entry) => entry.keys === keys && !isCurrent(entry.key)));
   }
 
   /** Number of remembered verifications (bounded by `verifiedTokenCache.maxEntries`). */
@@ -83,17 +97,53 @@ export class TokenVerifier {
   verifyNow(token: string): VerifiedClaims | undefined {
     const remembered = this.recall(token);
     if (remembered) return remembered;
-    const parsed = this.parse(token);
-    const key = this.keys.knownKeyFor(parsed.kid, parsed.alg);
-    return key && this.finish(token, parsed, key);
+    const single = this.single;
+    if (single) {
+      const parsed = this.parse(token, single);
+      const key = single.keys.knownKeyFor(parsed.kid, parsed.alg);
+      return key && this.finish(token, parsed, key, single);
+    }
+    const payload = this.unverifiedPayload(token);
+    const issuer = this.issuers!.lookup(payload.iss);
+    if (issuer === null) untrustedIssuer(payload.iss);
+    if (issuer === undefined) return undefined;
+    const parsed = this.parse(token, issuer, payload);
+    const key = issuer.keys.knownKeyFor(parsed.kid, parsed.alg);
+    return key && this.finish(token, parsed, key, issuer);
   }
 
   async verify(token: string): Promise<VerifiedClaims> {
     const remembered = this.recall(token);
     if (remembered) return remembered;
-    const parsed = this.parse(token);
-    const key = this.keys.knownKeyFor(parsed.kid, parsed.alg) ?? (await this.keys.keyFor(parsed.kid, parsed.alg));
-    return this.finish(token, parsed, key);
+    let issuer = this.single;
+    let payload: Record<string, unknown> | undefined;
+    if (!issuer) {
+      payload = this.unverifiedPayload(token);
+      const iss = payload.iss;
+      const looked = this.issuers!.lookup(iss);
+      // `undefined` only for a well-formed `iss` the resolver has not answered for yet.
+      const found = looked === undefined ? await this.issuers!.resolve(iss as string) : looked;
+      if (!found) untrustedIssuer(iss);
+      issuer = found;
+    }
+    const parsed = this.parse(token, issuer, payload);
+    const key = issuer.keys.knownKeyFor(parsed.kid, parsed.alg) ?? (await issuer.keys.keyFor(parsed.kid, parsed.alg));
+    return this.finish(token, parsed, key, issuer);
+  }
+
+  /**
+   * With several issuers: the payload, parsed before the signature is checked, only to read `iss` and so pick the
+   * issuer. The token's form is checked first (length, three canonical base64url parts), as {@link parse} does again.
+   */
+  private unverifiedPayload(token: string): Record<string, unknown> {
+    if (token.length > MAX_TOKEN_LENGTH) invalid('The token is too long');
+    const firstDot = token.indexOf('.');
+    const lastDot = token.lastIndexOf('.');
+    if (firstDot < 0 || token.indexOf('.', firstDot + 1) !== lastDot) invalid('The token is not a compact JWS (three base64url parts)');
+    const encodedPayload = token.slice(firstDot + 1, lastDot);
+    if (!BASE64URL.test(encodedPayload)) invalid('The token is not a compact JWS (three base64url parts)');
+    if (!isCanonical(encodedPayload)) invalid('The token is not canonical base64url');
+    return parseJsonObject(encodedPayload, 'payload');
   }
 
   private recall(token: string): VerifiedClaims | undefined {
@@ -101,7 +151,7 @@ export class TokenVerifier {
     const slot = token.slice(-SLOT_CHARS);
     const hit = this.remembered.get(slot);
     if (!hit || hit.token !== token) return undefined;
-    if (!this.keys.isCurrent(hit.key)) {
+    if (!hit.keys.isCurrent(hit.key)) {
       this.remembered.delete(slot);
       return undefined;
     }
@@ -110,7 +160,7 @@ export class TokenVerifier {
   }
 
   /** Checks the token's form and header; the payload is left for after the signature. */
-  private parse(token: string): ParsedToken {
+  private parse(token: string, issuer: VerifyingIssuer, payload?: Record<string, unknown>): ParsedToken {
     if (token.length > MAX_TOKEN_LENGTH) invalid('The token is too long');
     const firstDot = token.indexOf('.');
     const lastDot = token.lastIndexOf('.');
@@ -128,32 +178,34 @@ export class TokenVerifier {
       invalid('The token is not canonical base64url');
     }
     // Spelled out, with no spread and no loop: those measured about 3 µs per token on the cold path (npm run bench).
-    const { alg, kid } = this.checkedHeader(encodedHeader);
-    return { alg, kid, encodedPayload, signature: Buffer.from(encodedSignature, 'base64url'), signedLength: lastDot };
+    const { alg, kid } = this.checkedHeader(encodedHeader, issuer);
+    return { alg, kid, encodedPayload, signature: Buffer.from(encodedSignature, 'base64url'), signedLength: lastDot, payload };
   }
 
   /** Header checks depend only on the header's bytes and the config, and a provider sends few distinct headers. */
-  private checkedHeader(encodedHeader: string): CheckedHeader {
-    let checked = this.checkedHeaders.get(encodedHeader);
+  private checkedHeader(encodedHeader: string, issuer: VerifyingIssuer): CheckedHeader {
+    const memo = issuer.checkedHeaders;
+    let checked = memo.get(encodedHeader);
     if (!checked) {
-      checked = this.checkHeader(parseJsonObject(encodedHeader, 'header'));
-      if (this.checkedHeaders.size >= MAX_CHECKED_HEADERS) this.checkedHeaders.clear();
-      this.checkedHeaders.set(encodedHeader, checked);
+      checked = this.checkHeader(parseJsonObject(encodedHeader, 'header'), issuer.rules);
+      if (memo.size >= MAX_CHECKED_HEADERS) memo.clear();
+      memo.set(encodedHeader, checked);
     }
     return checked;
   }
 
-  private finish(token: string, parsed: ParsedToken, key: KeyObject): VerifiedClaims {
+  private finish(token: string, parsed: ParsedToken, key: KeyObject, issuer: VerifyingIssuer): VerifiedClaims {
     // The signing input is the token's first two segments, as ASCII: written into one reused buffer, not copied anew.
     this.signingInput.write(token, 0, parsed.signedLength, 'latin1');
     if (!verifySignature(parsed.alg, key, this.signingInput.subarray(0, parsed.signedLength), parsed.signature)) {
       invalid('The token signature is invalid');
     }
     // The payload is parsed only once the signature holds: unsigned input never reaches JSON.parse or the claims.
-    const claims = this.checkClaims(parseJsonObject(parsed.encodedPayload, 'payload'));
+    // With several issuers the payload was parsed to pick the issuer; those are the bytes the signature covers.
+    const claims = this.checkClaims(parsed.payload ?? parseJsonObject(parsed.encodedPayload, 'payload'), issuer.rules);
     if (this.remembered) {
-      const ttlMs = this.rememberFor(claims);
-      if (ttlMs > 0) this.remembered.set(token.slice(-SLOT_CHARS), { token, claims, key }, ttlMs);
+      const ttlMs = this.rememberFor(claims, issuer.rules);
+      if (ttlMs > 0) this.remembered.set(token.slice(-SLOT_CHARS), { token, claims, key, keys: issuer.keys }, ttlMs);
     }
     return claims;
   }
@@ -162,19 +214,19 @@ export class TokenVerifier {
    * How long a verification may be remembered: never past `exp`, never past `maxTokenAge` (the fast path rechecks
    * only `exp`/`nbf`), never longer than `verifiedTokenCache.maxAgeMs`.
    */
-  private rememberFor(claims: VerifiedClaims): number {
+  private rememberFor(claims: VerifiedClaims, rules: IssuerConfig): number {
     const nowMs = this.now();
     let ttlMs = Math.min(this.rememberMs, claims.exp * 1000 - nowMs);
-    if (this.config.maxTokenAge !== undefined && claims.iat !== undefined) {
-      ttlMs = Math.min(ttlMs, (claims.iat + this.config.maxTokenAge) * 1000 - nowMs);
+    if (rules.maxTokenAge !== undefined && claims.iat !== undefined) {
+      ttlMs = Math.min(ttlMs, (claims.iat + rules.maxTokenAge) * 1000 - nowMs);
     }
     return ttlMs;
   }
 
-  private checkHeader(header: Record<string, unknown>): CheckedHeader {
+  private checkHeader(header: Record<string, unknown>, rules: IssuerConfig): CheckedHeader {
     const alg = header.alg;
     // Case-sensitive membership: 'none', 'None', 'HS256' or 'rs256' are never in the allow-list.
-    if (typeof alg !== 'string' || !(this.config.algorithms as readonly string[]).includes(alg)) {
+    if (typeof alg !== 'string' || !(rules.algorithms as readonly string[]).includes(alg)) {
       invalid('The token algorithm is not allowed');
     }
     // No extension is implemented, so any critical one must be refused (RFC 7515 §4.1.11).
@@ -183,43 +235,45 @@ export class TokenVerifier {
     if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {
       invalid('The token kid is malformed');
     }
-    if (this.config.requireAccessTokenType && (typeof header.typ !== 'string' || !ACCESS_TOKEN_TYPE.test(header.typ))) {
+    if (rules.requireAccessTokenType && (typeof header.typ !== 'string' || !ACCESS_TOKEN_TYPE.test(header.typ))) {
       invalid('The token is not an access token (typ must be at+jwt)');
     }
     // jwk, jku, x5u and x5c are ignored on purpose: keys come only from the configured key set.
     return { alg: alg as JwtAlgorithm, kid: kid as string | undefined };
   }
 
-  private checkClaims(payload: Record<string, unknown>): VerifiedClaims {
+  private checkClaims(payload: Record<string, unknown>, rules: IssuerConfig): VerifiedClaims {
     const { iss, sub, aud, exp, nbf, iat } = payload;
     if (iss !== undefined && typeof iss !== 'string') invalid('The token iss is not a string');
-    if (iss !== this.config.issuer) invalid('The token issuer is not trusted');
+    if (iss !== rules.issuer) invalid('The token issuer is not trusted');
     // `aud` is a string or a list of strings (RFC 7519 §4.1.3); anything else is refused, even beside our audience.
     if (aud !== undefined && typeof aud !== 'string' && !isStringList(aud)) invalid('The token aud is not a string or a list of strings');
     // Cognito access tokens name their audience only in client_id; `audienceClaim` says which claim binds the token.
-    const audiences = this.config.audiences;
-    if (this.config.audienceClaim === 'client_id') {
+    const audiences = rules.audiences;
+    if (rules.audienceClaim === 'client_id') {
       if (typeof payload.client_id !== 'string' || !audiences.includes(payload.client_id)) invalid('The token audience is not this API');
     } else if (typeof aud === 'string' ? !audiences.includes(aud) : !(aud as string[] | undefined)?.some((entry) => audiences.includes(entry))) {
       invalid('The token audience is not this API');
     }
     if (typeof sub !== 'string' || sub === '') invalid('The token has no subject (sub)');
     // Scopes, identity roles and client ids the claim mapping reads: a wrong type is refused, never skipped.
-    checkIdentityClaimTypes(payload, this.config.claims);
+    checkIdentityClaimTypes(payload, rules.claims);
     if (!isNumericDate(exp)) invalid('The token has no valid expiry (exp)');
     if (nbf !== undefined && !isNumericDate(nbf)) invalid('The token nbf is not a number');
     if (iat !== undefined && !isNumericDate(iat)) invalid('The token iat is not a number');
-    for (const claim of this.config.requiredClaims) {
+    for (const claim of rules.requiredClaims) {
       // Own properties only: 'constructor' or 'toString' are not claims a token carries.
       if (!Object.hasOwn(payload, claim) || payload[claim] === null) invalid('The token lacks a required claim');
     }
     const nowSeconds = this.now() / 1000;
     const tolerance = this.config.clockTolerance;
     if (typeof iat === 'number' && iat > nowSeconds + tolerance) invalid('The token was issued in the future (iat)');
-    if (this.config.maxTokenAge !== undefined) {
+    if (rules.maxTokenAge !== undefined) {
       if (typeof iat !== 'number') invalid('The token has no issue time (iat)');
-      if (nowSeconds - iat > this.config.maxTokenAge + tolerance) invalid('The token is too old (iat)');
+      if (nowSeconds - iat > rules.maxTokenAge + tolerance) invalid('The token is too old (iat)');
     }
+    // With several issuers the identity is mapped by this issuer's claim mapping and names the subject in its namespace.
+    if (this.issuers) bindIssuerRules(payload, rules);
     const claims = deepFreeze(payload) as unknown as VerifiedClaims;
     this.checkTimes(claims, nowSeconds);
     return claims;
@@ -230,6 +284,12 @@ export class TokenVerifier {
     if (claims.exp <= nowSeconds - tolerance) invalid('The token has expired');
     if (claims.nbf !== undefined && claims.nbf > nowSeconds + tolerance) invalid('The token is not valid yet (nbf)');
   }
+}
+
+/** An `iss` none of the several issuers is: refused before any key is looked for, so nothing is downloaded. */
+function untrustedIssuer(iss: unknown): never {
+  if (iss === undefined) invalid('The token has no issuer (iss)');
+  invalid('The token issuer is not trusted');
 }
 
 function invalid(description: string): never {
