@@ -66,6 +66,8 @@ describe('the packed nestjs-authz', () => {
           'package/dist/admin/index.d.ts',
           'package/dist/openapi/index.js',
           'package/dist/openapi/index.d.ts',
+          'package/dist/passport/index.js',
+          'package/dist/passport/index.d.ts',
         ]),
       );
     });
