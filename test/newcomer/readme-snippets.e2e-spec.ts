@@ -12,13 +12,13 @@ import { HealthController, NotesController } from '../../examples/readme/notes/n
 import { NotesService } from '../../examples/readme/notes/notes.service';
 import { RemotePolicyService } from '../../examples/readme/remote-policy.service';
 
-// Every TypeScript block of README "1."–"6." and of docs/policy-store.md is a file under examples/, which `npm test`
+// Every TypeScript block of README "1."–"7." and of docs/policy-store.md is a file under examples/, which `npm test`
 // type-checks (tsconfig.json includes examples/). The line above a block names its file:
 //   <!-- example: examples/readme/app.module.ts -->          the block is the whole file
 //   <!-- example: examples/readme/app.module.ts#name -->     the block is what lies between `// #region name` and
 //                                                            `// #endregion` in that file
 // Here the blocks must be exactly their files, and the modules of "1." run with the controllers of "2.".
-// README "7. Testing your app" is checked against its test files by readme-testing.e2e-spec.ts.
+// README "8. Testing your app" is checked against its test files by readme-testing.e2e-spec.ts.
 
 const ROOT = join(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -62,11 +62,11 @@ function exampleText(example: string): string {
 }
 
 const blocks = [
-  ...tsBlocks('README.md', '## Using the library', '### 7. Testing your app'),
+  ...tsBlocks('README.md', '## Using the library', '### 8. Testing your app'),
   ...tsBlocks('docs/policy-store.md'),
 ];
 
-describe('the TypeScript blocks of README 1.–6. and docs/policy-store.md', () => {
+describe('the TypeScript blocks of README 1.–7. and docs/policy-store.md', () => {
   it('should find the blocks', () => {
     expect(blocks.filter((block) => block.doc === 'README.md').length).toBeGreaterThanOrEqual(6);
     expect(blocks.filter((block) => block.doc === 'docs/policy-store.md').length).toBeGreaterThanOrEqual(1);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// README "7. Testing your app" shows test files of this repository and its jest setup: they must agree, so that
+// README "8. Testing your app" shows test files of this repository and its jest setup: they must agree, so that
 // what the README shows is what CI runs.
 
 const ROOT = join(__dirname, '..', '..');
@@ -9,14 +9,14 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
 function sectionBlocks(): Array<{ lang: string; code: string }> {
   const readme = read('README.md');
-  const start = readme.indexOf('### 7. Testing your app');
+  const start = readme.indexOf('### 8. Testing your app');
   const end = readme.indexOf('\n## ', start);
   expect(start).toBeGreaterThan(-1);
   const section = readme.slice(start, end);
   return [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, lang, code]) => ({ lang, code }));
 }
 
-describe('README section 7. Testing your app', () => {
+describe('README section 8. Testing your app', () => {
   const blocks = sectionBlocks();
 
   it.each([
