@@ -23,6 +23,11 @@ export interface AppModuleSettings {
   readonly adminSubjects?: readonly string[];
   /** The policy console at `/authz/console/` and its sign-in client; off when absent. */
   readonly console?: AuthzConsoleOptions;
+  /**
+   * Serve the notes over GraphQL at `/graphql` (Apollo, which runs on Express: what `npm start` uses). Default true;
+   * an app on Fastify leaves it off (Apollo on Fastify needs another integration package).
+   */
+  readonly graphql?: boolean;
 }
 
 /**
@@ -52,7 +57,7 @@ export class AppModule {
         AuthzAdminModule.register({ path: ADMIN_PATH, administrators: [...(settings.adminSubjects ?? [])], ...(settings.console ? { console: settings.console } : {}) }),
         NotesModule,
         // The same notes over GraphQL at /graphql (Apollo on Express, graphql-ws subscriptions on the same path).
-        NotesGraphqlModule,
+        ...(settings.graphql === false ? [] : [NotesGraphqlModule]),
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_GUARD, useClass: AuthzGuard }],

@@ -59,6 +59,8 @@ export async function startNotesHarness(configure?: (builder: TestingModuleBuild
           authz: { issuer: idp.issuer, audience: AUDIENCE, requireAccessTokenType: true },
           database: { dataDir: data.dataDir, ...options.database },
           adminSubjects: ['carol'],
+          // The notes app's GraphQL runs on Apollo over Express; the REST API is tested on both adapters.
+          graphql: options.adapter !== 'fastify',
         }),
       ],
     });
