@@ -149,7 +149,7 @@ describe('AuthzGuard on a TCP microservice whose policy store is down', () => {
   it('should answer with SERVICE_UNAVAILABLE, never with the data', async () => {
     const answer = await send(rpc.client, 'notes.list', { authorization: reader() });
     expect(answer.data).toBeUndefined();
-    expect(answer.error).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE', message: "Policy 'note' could not be evaluated; try again later", policy: 'note' });
+    expect(answer.error).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE', message: "Policy 'note' could not be evaluated; try again later", policy: 'note', retryAfter: 5 });
   });
 
   it('should still check the token first', async () => {

@@ -1,20 +1,11 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { InsufficientScopeException, PermissionDeniedException, PolicyUnavailableException, type AuthzException } from '../authz.exceptions';
+import type { AuthzException } from '../authz.exceptions';
 import type { AuthzCall, Transport } from './authz-call';
+import { refusalOf, type Refusal } from './refusal';
 
 /** The error object a refused message answers with (what the client's observable errors with). */
-export interface RpcRefusal {
-  status: 400 | 401 | 403 | 503;
-  code: 'BAD_REQUEST' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'SERVICE_UNAVAILABLE';
-  message: string;
-  /** The scopes that would satisfy the handler (missing scope). */
-  requiredScopes?: readonly string[];
-  /** The policy that denied or failed. */
-  policy?: string;
-  /** The permissions the policy does not grant. */
-  missingPermissions?: readonly string[];
-  /** The resource the permissions were asked on (`@Resource()`), if any. */
-  resource?: string;
+export interface RpcRefusal extends Refusal {
+  readonly status: 400 | 401 | 403 | 503;
 }
 
 /**
@@ -24,13 +15,6 @@ export interface RpcRefusal {
 type RpcRequest = AuthzCall['request'] & { body: unknown };
 
 type RpcExceptionClass = new (error: object) => Error;
-
-const CODES: Readonly<Record<number, RpcRefusal['code']>> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  503: 'SERVICE_UNAVAILABLE',
-};
 
 // One request object per message, keyed by its payload, so that the guard and `@CurrentIdentity()` (which get
 // different execution contexts for the same message) see the same object and the identity the guard put on it.
@@ -94,16 +78,7 @@ function requestFor(data: unknown, rpcContext: unknown): RpcRequest {
 
 /** What a refusal answers with: status, stable code, fixed message, and what was missing. */
 export function rpcRefusalOf(refusal: AuthzException): RpcRefusal {
-  const status = refusal.getStatus() as RpcRefusal['status'];
-  const error: RpcRefusal = { status, code: CODES[status] ?? 'FORBIDDEN', message: refusal.description };
-  if (refusal instanceof InsufficientScopeException) error.requiredScopes = [...refusal.requiredScopes];
-  if (refusal instanceof PermissionDeniedException) {
-    error.policy = refusal.policy;
-    error.missingPermissions = [...refusal.missingPermissions];
-    if (refusal.resource !== undefined) error.resource = refusal.resource;
-  }
-  if (refusal instanceof PolicyUnavailableException) error.policy = refusal.policy;
-  return error;
+  return { status: refusal.getStatus() as RpcRefusal['status'], ...refusalOf(refusal) };
 }
 
 /**

@@ -1,10 +1,11 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { AuthzConfig } from '../authz.config';
-import { InsufficientScopeException, InvalidTokenException, PermissionDeniedException, PolicyUnavailableException, type AuthzException } from '../authz.exceptions';
+import { InvalidTokenException, type AuthzException } from '../authz.exceptions';
 import type { BearerRequest } from '../http/bearer-token';
 import type { AuthzIdentity } from '../identity/identity';
 import type { AuthzCall, Transport } from './authz-call';
-import { authorizationEntries, rememberedHandshake, type WsRefusal, type WsRefusalCode } from './ws-handshake';
+import { refusalOf } from './refusal';
+import { authorizationEntries, rememberedHandshake, type WsRefusal } from './ws-handshake';
 
 /**
  * WebSocket gateways (@nestjs/websockets), on socket.io (`IoAdapter`) and on `ws` (`WsAdapter`). The guard runs on
@@ -29,20 +30,9 @@ export const wsTransport: Transport = {
   },
 };
 
-const CODES: Readonly<Record<number, WsRefusalCode>> = { 400: 'BAD_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 503: 'SERVICE_UNAVAILABLE' };
-
 /** The payload of the `WsException` for a refusal of the guard. */
 export function wsRefusalOf(refusal: AuthzException): WsRefusal {
-  const payload: { -readonly [K in keyof WsRefusal]: WsRefusal[K] } = { code: CODES[refusal.getStatus()] ?? 'FORBIDDEN', message: refusal.description };
-  if (refusal instanceof InsufficientScopeException) payload.requiredScopes = [...refusal.requiredScopes];
-  if (refusal instanceof PermissionDeniedException) {
-    payload.policy = refusal.policy;
-    payload.missingPermissions = [...refusal.missingPermissions];
-    if (refusal.resource !== undefined) payload.resource = refusal.resource;
-  }
-  if (refusal instanceof PolicyUnavailableException) payload.policy = refusal.policy;
-  if (refusal.retryAfter !== undefined) payload.retryAfter = refusal.retryAfter;
-  return payload;
+  return refusalOf(refusal);
 }
 
 type WsExceptionClass = new (error: object) => Error;

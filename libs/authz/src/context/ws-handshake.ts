@@ -1,3 +1,4 @@
+import type { Refusal, RefusalCode } from './refusal';
 /** The parts of a WebSocket upgrade request (Node's `IncomingMessage`) the guard reads. */
 export interface HandshakeRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
@@ -55,21 +56,7 @@ export function authorizationEntries(rawHeaders: readonly string[] | undefined):
 }
 
 /** The `code` of a refused WebSocket message, by the HTTP status the refusal would have had. */
-export type WsRefusalCode = 'BAD_REQUEST' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'SERVICE_UNAVAILABLE';
+export type WsRefusalCode = RefusalCode;
 
 /** What a refused message's `exception` event carries (the `WsException`'s error). */
-export interface WsRefusal {
-  readonly code: WsRefusalCode;
-  /** The refusal's fixed description (never token content). */
-  readonly message: string;
-  /** FORBIDDEN for a scope: the scopes that would satisfy the handler. */
-  readonly requiredScopes?: readonly string[];
-  /** FORBIDDEN by the policy, or SERVICE_UNAVAILABLE when it failed: the policy asked. */
-  readonly policy?: string;
-  /** FORBIDDEN by the policy: the permissions it did not grant. */
-  readonly missingPermissions?: readonly string[];
-  /** FORBIDDEN by the policy on a `@Resource()`: the resource asked about. */
-  readonly resource?: string;
-  /** SERVICE_UNAVAILABLE: seconds after which trying again makes sense. */
-  readonly retryAfter?: number;
-}
+export type WsRefusal = Refusal;
