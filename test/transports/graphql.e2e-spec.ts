@@ -172,12 +172,15 @@ describe('AuthzGuard on GraphQL (Apollo with preserveHttpStatusForExecutionError
   });
 });
 
-describe('GraphQL subscriptions over graphql-ws (Apollo on Express)', () => {
+// Apollo: graphql-ws's server (`subscriptions: { 'graphql-ws': { onConnect } }`); Mercurius: its own, on
+// @fastify/websocket (`subscription: { onConnect }`), speaking graphql-transport-ws to the graphql-ws client. Both with
+// graphqlWsOnConnect, and the guard reading the token from the connection's parameters per operation.
+describe.each(DRIVERS)('GraphQL subscriptions over graphql-ws (%s)', (_driver, create) => {
   let app: INestApplication;
   let url: string;
   const clients: Client[] = [];
   beforeAll(async () => {
-    app = await apolloApp(issuer);
+    app = await create();
     await app.listen(0, '127.0.0.1');
     url = `ws://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/graphql`;
   });
@@ -193,8 +196,16 @@ describe('GraphQL subscriptions over graphql-ws (Apollo on Express)', () => {
     firstEvent: Promise<unknown>;
   }
 
-  function subscribe(connectionParams: Record<string, unknown> | undefined, query = 'subscription { itemAdded { id name } }'): Subscribed {
-    const client = createClient({ url, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
+  function subscribe(connectionParams: Record<string, unknown> | undefined, query = 'subscription { itemAdded { id name } }', upgradeHeaders?: Record<string, string>): Subscribed {
+    // `upgradeHeaders`: headers on the WebSocket upgrade request itself (which browsers cannot set).
+    const webSocketImpl = upgradeHeaders
+      ? class extends WebSocket {
+          constructor(address: string, protocols?: string | string[]) {
+            super(address, protocols, { headers: upgradeHeaders });
+          }
+        }
+      : WebSocket;
+    const client = createClient({ url, webSocketImpl, connectionParams, retryAttempts: 0, lazy: true });
     clients.push(client);
     const events: unknown[] = [];
     let onFirst!: (value: unknown) => void;
@@ -254,6 +265,15 @@ describe('GraphQL subscriptions over graphql-ws (Apollo on Express)', () => {
     const end = await sub.ended;
     const errors = (end.errors ?? (sub.events[0] as { errors?: unknown })?.errors) as { extensions: Record<string, unknown> }[];
     expect(errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', requiredScopes: ['items:read'] });
+  });
+
+  it("should take the credential from connectionParams, never the upgrade request's Authorization header", async () => {
+    const sub = subscribe({ authorization: `Bearer ${token('susan', ['other'])}` }, undefined, { authorization: `Bearer ${SUSAN()}` });
+    const end = await sub.ended;
+    const errors = (end.errors ?? (sub.events[0] as { errors?: unknown })?.errors) as { extensions: Record<string, unknown> }[];
+    expect(errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', requiredScopes: ['items:read'] });
+    const refused = subscribe(undefined, undefined, { authorization: `Bearer ${SUSAN()}` });
+    await expect(refused.ended).resolves.toMatchObject({ code: 4401 });
   });
 
   it('should refuse an operation the policy denies with FORBIDDEN naming the permission', async () => {

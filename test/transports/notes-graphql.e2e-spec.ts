@@ -136,6 +136,80 @@ describe('the notes app over GraphQL (Apollo on Express)', () => {
     expect(event).toEqual({ data: { noteCreated: { title: 'hello', ownerId: 'alice' } } });
   });
 
+  /** A `noteCreated` subscriber: `next()` is its next event. */
+  async function noteCreatedSubscriber(user: string, scopes = ['notes:read']) {
+    const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${await tokenFor(user, scopes)}` }, retryAttempts: 0 });
+    clients.push(client);
+    const events: unknown[] = [];
+    const waiting: ((event: unknown) => void)[] = [];
+    let failed: unknown;
+    client.subscribe(
+      { query: 'subscription { noteCreated { title confidential ownerId } }' },
+      {
+        next: (event) => (waiting.length > 0 ? waiting.shift()!(event) : events.push(event)),
+        error: (error) => (failed = error ?? new Error('subscription error')),
+        complete: () => (failed = new Error('completed')),
+      },
+    );
+    return {
+      next: (ms = 2000) =>
+        events.length > 0
+          ? Promise.resolve(events.shift())
+          : failed !== undefined
+            ? Promise.reject(failed)
+            : new Promise<unknown>((resolve, reject) => {
+                const waiter = (event: unknown) => {
+                  clearTimeout(timer);
+                  resolve(event);
+                };
+                // A waiter that timed out is removed, so that the next event is not lost on it.
+                const timer = setTimeout(() => {
+                  waiting.splice(waiting.indexOf(waiter), 1);
+                  reject(new Error(`no noteCreated event for ${user} within ${ms} ms`));
+                }, ms);
+                waiting.push(waiter);
+              }),
+      pending: () => events.length,
+    };
+  }
+
+  async function restCreate(user: string, note: { title: string; body?: string; confidential?: boolean }) {
+    const res = await request(app.getHttpServer()).post('/notes').set('authorization', `Bearer ${await tokenFor(user, ALL)}`).send(note);
+    expect(res.status).toBe(201);
+    return res.body as { id: string };
+  }
+
+  it('should send noteCreated for a note created over REST (POST /notes) too', async () => {
+    const sub = await noteCreatedSubscriber('susan');
+    // Keep creating until the subscription is in place (the first create may come before it).
+    let event: unknown;
+    for (let tries = 0; event === undefined && tries < 50; tries++) {
+      await restCreate('alice', { title: 'over rest' });
+      event = await sub.next(100).catch(() => undefined);
+    }
+    expect(event).toEqual({ data: { noteCreated: { title: 'over rest', confidential: false, ownerId: 'alice' } } });
+  });
+
+  it('should send a note created over REST only to subscribers who may read it', async () => {
+    // alice may read notes, but confidential ones only where she holds a role on them; susan may read them all.
+    const alice = await noteCreatedSubscriber('alice');
+    const susan = await noteCreatedSubscriber('susan');
+    let ready = false;
+    for (let tries = 0; !ready && tries < 50; tries++) {
+      await restCreate('carol', { title: 'warm-up' });
+      ready = (await alice.next(100).then(() => true, () => false)) && (await susan.next(1000).then(() => true, () => false));
+    }
+    expect(ready).toBe(true);
+    // Drain the warm-up events that came after both were subscribed.
+    while (alice.pending() > 0) await alice.next();
+    while (susan.pending() > 0) await susan.next();
+    await restCreate('carol', { title: 'carol only', body: 'secret', confidential: true });
+    await restCreate('carol', { title: 'for all' });
+    expect(await susan.next()).toEqual({ data: { noteCreated: { title: 'carol only', confidential: true, ownerId: 'carol' } } });
+    expect(await susan.next()).toEqual({ data: { noteCreated: { title: 'for all', confidential: false, ownerId: 'carol' } } });
+    expect(await alice.next()).toEqual({ data: { noteCreated: { title: 'for all', confidential: false, ownerId: 'carol' } } });
+  });
+
   it('should refuse a graphql-ws connection without a token', async () => {
     const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
     clients.push(client);

@@ -1,6 +1,7 @@
 import { BadRequestException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { PolicyService, PolicyStore, type AuthzIdentity, type PolicyEdit } from 'nestjs-authz';
 import type { Note, NoteContent } from './note';
+import { NoteEvents } from './note-events';
 import { NOTE_POLICY, NotePermission, OWNER_ROLE, SHARE_KINDS, SHARE_ROLES, type ShareKind } from './note.policy';
 import { NotesRepository } from './notes.repository';
 import { StoreUnavailableException, storeWriteFailed } from './store-unavailable';
@@ -29,6 +30,7 @@ export class NotesService {
     private readonly notes: NotesRepository,
     private readonly policies: PolicyService,
     private readonly store: PolicyStore,
+    private readonly events: NoteEvents,
   ) {}
 
   /** Non-confidential notes, and the confidential ones the caller may read: all of them, or those shared with or owned by the caller. */
@@ -48,7 +50,8 @@ export class NotesService {
   /**
    * Creates the note and makes its creator the `owner` (a resource role on the note's id). Two writes to two
    * stores: if the grant fails, the note is deleted again and the caller gets a 503, so no note exists that
-   * nobody owns.
+   * nobody owns. Once both are written, the note is published to NoteEvents (`noteCreated` subscribers who may
+   * read it get it), whichever way it was created.
    */
   async create(identity: AuthzIdentity, content: Partial<NoteContent> & Pick<NoteContent, 'title'>): Promise<Note> {
     const note = await this.notes.create({ title: content.title, body: content.body ?? '', confidential: content.confidential ?? false, ownerId: identity.subject });
@@ -58,6 +61,7 @@ export class NotesService {
       await this.notes.delete(note.id).catch((undo: unknown) => this.logger.error(`note ${note.id} has no owner: undoing its creation failed too: ${(undo as Error)?.message ?? String(undo)}`));
       throw storeWriteFailed(error, 'make you the owner of the new note, so it was not created');
     }
+    this.events.publish(note);
     return note;
   }
 

@@ -90,7 +90,10 @@ function sourceOf(context: ExecutionContext): GraphqlSource {
   // or @nestjs/apollo's default context put graphql-ws's context in `req`; Mercurius keeps them as `_connectionInit`.
   if (Object.hasOwn(gql, 'connectionParams')) return { request: socketRequest(gql, gql.connectionParams), driver: 'socket' };
   if (isSocketContext(gql.req)) return { request: socketRequest(gql, gql.req.connectionParams), driver: 'socket' };
-  if (!gql.reply && Object.hasOwn(gql, '_connectionInit')) return { request: socketRequest(gql, gql._connectionInit), driver: 'socket' };
+  // Mercurius's subscription context has a `reply` too, but a stand-in one (`{ request }`, the upgrade request, which
+  // Mercurius fills with the payload's keys unless the upgrade had them): the payload is the credential, never the
+  // upgrade request's headers, as on Apollo.
+  if (Object.hasOwn(gql, '_connectionInit')) return { request: socketRequest(gql, gql._connectionInit), driver: 'socket' };
   // Mercurius on Fastify: the context has the reply (and `req`, the Fastify request, with @nestjs/mercurius).
   if (gql.reply) {
     const request = (gql.reply.request ?? gql.req ?? gql.request) as AuthzCall['request'] | undefined;
@@ -168,11 +171,23 @@ export const graphqlTransport: Transport = {
   },
 };
 
-/** What {@link graphqlWsOnConnect} gets from graphql-ws: its connection context (`useServer` from `graphql-ws/use/ws`). */
+/**
+ * What {@link graphqlWsOnConnect} gets: graphql-ws's connection context (`useServer` from `graphql-ws/use/ws`), or
+ * Mercurius's `connection_init` message (`{ type: 'connection_init', payload }`).
+ */
 export interface GraphqlWsConnection {
   readonly connectionParams?: Readonly<Record<string, unknown>>;
   /** `{ socket, request }` with graphql-ws's `ws` server (the one @nestjs/graphql uses). */
   readonly extra?: unknown;
+  /** Mercurius: `'connection_init'`. */
+  readonly type?: string;
+  /** Mercurius: the `connection_init` payload, the client's `connectionParams`. */
+  readonly payload?: unknown;
+}
+
+/** Mercurius calls `onConnect(message)` as a method of its connection, which holds the socket. */
+function isMercuriusInit(connection: GraphqlWsConnection): boolean {
+  return connection.type === 'connection_init' && !Object.hasOwn(connection, 'connectionParams') && !Object.hasOwn(connection, 'extra');
 }
 
 interface ClosableSocket {
@@ -194,6 +209,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * that was let in is closed with 4401 `Token expired` when its token expires. Scopes and permissions are still checked
  * per operation, by the guard on each resolver.
  *
+ * With Mercurius (`subscription: { onConnect: graphqlWsOnConnect(verifier) }`), it is called with the
+ * `connection_init` message and closes Mercurius's socket the same way (Mercurius's own refusal, a `connection_error`,
+ * is not sent then: the socket is closing).
+ *
  * @example
  * GraphQLModule.forRootAsync<ApolloDriverConfig>({
  *   driver: ApolloDriver,
@@ -204,12 +223,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  *   }),
  * })
  */
-export function graphqlWsOnConnect(verifier: TokenVerifier): (connection: GraphqlWsConnection) => Promise<boolean> {
-  return async (connection) => {
-    const socket = (connection.extra as { socket?: ClosableSocket } | undefined)?.socket;
+export function graphqlWsOnConnect(verifier: TokenVerifier): (this: unknown, connection: GraphqlWsConnection) => Promise<boolean> {
+  return async function onConnect(this: unknown, connection) {
+    const mercurius = isMercuriusInit(connection);
+    // Mercurius's onConnect gets the message alone; `this` is its SubscriptionConnection (`this.socket`, a ws socket).
+    const socket = mercurius ? (this as { socket?: ClosableSocket } | undefined)?.socket : (connection.extra as { socket?: ClosableSocket } | undefined)?.socket;
+    const connectionParams = mercurius ? connection.payload : connection.connectionParams;
     let exp: number | undefined;
     try {
-      const token = extractBearerToken({ headers: { authorization: authorizationOf(connection.connectionParams) } }, false);
+      const token = extractBearerToken({ headers: { authorization: authorizationOf(connectionParams) } }, false);
       const claims = verifier.verifyNow(token) ?? (await verifier.verify(token));
       exp = typeof claims.exp === 'number' ? claims.exp : undefined;
     } catch (error) {

@@ -4,7 +4,7 @@ import { CurrentIdentity, Permissions, Policy, Resource, Scopes, type AuthzIdent
 import type { Note } from '../note';
 import { NOTE_POLICY, NotePermission } from '../note.policy';
 import { NotesService } from '../notes.service';
-import { NoteEvents } from './note-events';
+import { NoteEvents } from '../note-events';
 import { NotesGraphqlErrorFilter } from './notes-graphql-errors';
 import { CreateNoteInput, NoteModel } from './note.model';
 
@@ -46,17 +46,15 @@ export class NotesResolver {
     return this.service.get(identity, checkedId(id));
   }
 
-  /** `POST /notes`; subscribers of `noteCreated` who may see the note get it. */
+  /** `POST /notes`; NotesService publishes the note to `noteCreated` subscribers who may see it. */
   @Mutation(() => NoteModel)
   @Scopes('notes:write')
   @Permissions(NotePermission.Write)
-  async createNote(
+  createNote(
     @CurrentIdentity() identity: AuthzIdentity,
     @Args('input', new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, expectedType: CreateNoteInput })) input: CreateNoteInput,
   ): Promise<Note> {
-    const note = await this.service.create(identity, input);
-    this.events.publish(note);
-    return note;
+    return this.service.create(identity, input);
   }
 
   /** `DELETE /notes/:id`. */
@@ -69,7 +67,7 @@ export class NotesResolver {
     return true;
   }
 
-  /** Notes created over GraphQL, each one only to subscribers that may read it (`notes(id:)`'s rules). */
+  /** Notes created (over GraphQL or REST), each one only to subscribers that may read it (`note(id:)`'s rules). */
   @Subscription(() => NoteModel)
   @Scopes('notes:read')
   @Permissions(NotePermission.Read)

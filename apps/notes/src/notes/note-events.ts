@@ -1,9 +1,10 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Note } from '../note';
+import type { Note } from './note';
 
 /**
- * `noteCreated` events, in process: each subscriber gets an async iterator. The filter decides per subscriber which
- * notes it may see (the record rules of NotesService); a failing filter drops the event for that subscriber.
+ * Notes created, in process: NotesService publishes each one it creates (over REST or GraphQL); the `noteCreated`
+ * subscription gives each subscriber an async iterator. The filter decides per subscriber which notes it may see (the
+ * record rules of NotesService); a failing filter drops the event for that subscriber.
  */
 @Injectable()
 export class NoteEvents implements OnModuleDestroy {
