@@ -2,7 +2,7 @@
 
 /**
  * One scenario app in its own process, so the app and the load generator never share an event loop.
- * Started by run.js with `BENCH_APP` (unguarded | stock | authz | bare), `BENCH_ADAPTER`, `BENCH_ISSUER`, `BENCH_JWKS_URI`,
+ * Started by run.js with `BENCH_APP` (unguarded | stock | authz | bare | passport | authzjwt | authzjwt-policy), `BENCH_ADAPTER`, `BENCH_ISSUER`, `BENCH_JWKS_URI`,
  * and by store.js with `BENCH_STORE` (pglite | postgres: the authz app's `policyStore` is a PostgresPolicyStore,
  * given as an async factory; `BENCH_PGLITE_DIR` or `BENCH_DATABASE_URL`, `BENCH_STORE_SCHEMA`, and
  * `BENCH_STORE_SEED=1` to write scenario 3's policy when the store has none);
@@ -45,7 +45,7 @@ async function main() {
   const app = adapter === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), { logger: ['error'] }) : await NestFactory.create(module, { logger: ['error'] });
   if (resourceRoute) await app.get(PolicyStore).edit([{ kind: 'grant-resource-role', policy: 'note', resource: RESOURCE_ID, subject: 'susan', role: RESOURCE_ROLE }], { actor: 'bench' });
   await app.listen(0, '127.0.0.1');
-  const cacheCap = kind === 'authz' ? capOf(app.get(AUTHZ_CONFIG).verifiedTokenCache) : undefined;
+  const cacheCap = kind === 'authz' || kind.startsWith('authzjwt') ? capOf(app.get(AUTHZ_CONFIG).verifiedTokenCache) : undefined;
 
   process.on('message', async (message) => {
     if (message.type === 'memory') process.send({ type: 'memory', rss: process.memoryUsage().rss });

@@ -51,6 +51,14 @@ function unguardedModule() {
  * `passportJwtSecret`, `algorithms`/`issuer`/`audience` at the top level (where passport-jwt honours them).
  */
 function stockModule({ issuer, jwksUri }) {
+  const JwtStrategy = passportJwtStrategy({ issuer, jwksUri });
+  class StockModule {}
+  Reflect.decorate([Module({ imports: [PassportModule], controllers: [notesController([UseGuards(AuthGuard('jwt'))], [])], providers: [JwtStrategy] })], StockModule);
+  return StockModule;
+}
+
+/** The stock recipe's passport-jwt strategy ('jwt'), shared by scenario 2 and the passport mode of scenarios 7-8. */
+function passportJwtStrategy({ issuer, jwksUri }) {
   class JwtStrategy extends PassportStrategy(Strategy) {
     constructor() {
       super({
@@ -67,10 +75,7 @@ function stockModule({ issuer, jwksUri }) {
     }
   }
   Reflect.decorate([Injectable()], JwtStrategy);
-
-  class StockModule {}
-  Reflect.decorate([Module({ imports: [PassportModule], controllers: [notesController([UseGuards(AuthGuard('jwt'))], [])], providers: [JwtStrategy] })], StockModule);
-  return StockModule;
+  return JwtStrategy;
 }
 
 /**
@@ -158,7 +163,42 @@ function authzModule({ issuer, jwksUri, authzOptions = {}, resourceRoute = false
   return { module: AuthzBenchModule, controller };
 }
 
+/**
+ * Scenarios 7-12: the nestjs-authz/passport entry point (docs/passport.md), with scenario 3's AuthzModule options
+ * (same issuer, audience, JWKS, policy; defaults for every cache).
+ * - 'passport' (7, 8): mode (a), `PassportAuthzGuard.using({ strategy: 'jwt', toIdentity })` as APP_GUARD over the
+ *   stock recipe's passport-jwt strategy, `toIdentity` as in docs/passport.md; the route has scenario 3's
+ *   `@Scopes('notes:read')` and `@Permissions('CanRead')`.
+ * - 'authzjwt' (9, 10): mode (b), `@UseGuards(AuthzJwtGuard)` with `AuthzJwtStrategy` ('authz-jwt'): the library's
+ *   TokenVerifier behind passport. Authentication only (like scenario 2): the guard checks no scopes or permissions.
+ * - 'authzjwt-policy' (11, 12): both, as docs/passport.md suggests for scopes and permissions on top of 'authz-jwt':
+ *   `PassportAuthzGuard.using({ strategy: 'authz-jwt', toIdentity: (identity) => identity })` as APP_GUARD, with
+ *   `AuthzJwtStrategy`, and scenario 3's route decorators.
+ */
+function passportModule(kind, { issuer, jwksUri }) {
+  const { AuthzJwtGuard, AuthzJwtStrategy, PassportAuthzGuard } = require('nestjs-authz/passport');
+  const authz = AuthzModule.forRoot({ issuer, audience: AUDIENCE, jwksUri, defaultPolicy: 'note', policies: NOTE_POLICY });
+  const policyRoute = [Scopes('notes:read'), Permissions('CanRead')];
+  let controller;
+  let providers;
+  if (kind === 'passport') {
+    const toIdentity = (user) => ({ subject: user.sub, issuer: user.iss, scopes: user.scope, roles: user.roles ?? [], claims: user });
+    controller = notesController([], policyRoute);
+    providers = [passportJwtStrategy({ issuer, jwksUri }), { provide: APP_GUARD, useClass: PassportAuthzGuard.using({ strategy: 'jwt', toIdentity }) }];
+  } else if (kind === 'authzjwt') {
+    controller = notesController([UseGuards(AuthzJwtGuard)], []);
+    providers = [AuthzJwtStrategy];
+  } else {
+    controller = notesController([], policyRoute);
+    providers = [AuthzJwtStrategy, { provide: APP_GUARD, useClass: PassportAuthzGuard.using({ strategy: 'authz-jwt', toIdentity: (identity) => identity }) }];
+  }
+  class PassportBenchModule {}
+  Reflect.decorate([Module({ imports: [authz, PassportModule], controllers: [controller], providers })], PassportBenchModule);
+  return PassportBenchModule;
+}
+
 function appModule(kind, options) {
+  if (kind === 'passport' || kind === 'authzjwt' || kind === 'authzjwt-policy') return passportModule(kind, options);
   if (kind === 'unguarded') return unguardedModule();
   if (kind === 'stock') return stockModule(options);
   if (kind === 'authz') return authzModule(options).module;

@@ -2,7 +2,7 @@
 
 /**
  * Benchmark settings, read once from the environment so that one command (`npm run bench`) runs with sane
- * defaults (about eight minutes on a 2-core machine, three of them the PostgresPolicyStore parts) and a longer
+ * defaults (on a 2-core machine: about 6 minutes for the twelve HTTP scenarios, 3 for the PostgresPolicyStore parts) and a longer
  * or narrower run is one variable away.
  */
 
@@ -17,10 +17,20 @@ const SCENARIOS = {
   4: 'nestjs-authz, new token each request',
   5: 'nestjs-authz, invalid signature',
   6: 'reference: bare RS256 check, new token each request',
+  // nestjs-authz/passport (docs/passport.md), next to scenarios 3 and 4: same tokens, keys, route and policy.
+  7: "passport mode: PassportAuthzGuard over the app's passport-jwt strategy (jwks-rsa), same token",
+  8: "passport mode: PassportAuthzGuard over the app's passport-jwt strategy (jwks-rsa), new token each request",
+  9: "AuthzJwtGuard ('authz-jwt'), same token (authentication only)",
+  10: "AuthzJwtGuard ('authz-jwt'), new token each request (authentication only)",
+  11: "PassportAuthzGuard over 'authz-jwt', same token",
+  12: "PassportAuthzGuard over 'authz-jwt', new token each request",
 };
 
-/** Which app process serves each scenario: 3, 4 and 5 hit the same nestjs-authz app. */
-const APP_OF_SCENARIO = { 1: 'unguarded', 2: 'stock', 3: 'authz', 4: 'authz', 5: 'authz', 6: 'bare' };
+/** Which app process serves each scenario: 3, 4 and 5 hit the same nestjs-authz app; 7-12 pair up likewise. */
+const APP_OF_SCENARIO = { 1: 'unguarded', 2: 'stock', 3: 'authz', 4: 'authz', 5: 'authz', 6: 'bare', 7: 'passport', 8: 'passport', 9: 'authzjwt', 10: 'authzjwt', 11: 'authzjwt-policy', 12: 'authzjwt-policy' };
+
+/** The built-in AuthzGuard scenario each passport scenario is compared with (same token kind), for the report. */
+const BUILT_IN_OF_SCENARIO = { 7: 3, 8: 4, 9: 3, 10: 4, 11: 3, 12: 4 };
 
 function intFromEnv(name, fallback, min) {
   const raw = process.env[name];
@@ -62,7 +72,7 @@ function partsFrom(argv) {
 
 function readConfig(argv = process.argv.slice(2)) {
   return {
-    /** http = the six scenarios, micro = memory / cold path / PolicyService timing, store = the PostgresPolicyStore parts. */
+    /** http = the HTTP scenarios, micro = memory / cold path / PolicyService timing, store = the PostgresPolicyStore parts. */
     parts: partsFrom(argv),
     rounds: intFromEnv('BENCH_ROUNDS', 3, 1),
     /** Seconds per scenario per round. */
@@ -71,7 +81,7 @@ function readConfig(argv = process.argv.slice(2)) {
     warmup: intFromEnv('BENCH_WARMUP', 2, 0),
     connections: intFromEnv('BENCH_CONNECTIONS', 10, 1),
     adapters: listFromEnv('BENCH_ADAPTERS', ['express', 'fastify'], ['express', 'fastify']),
-    scenarios: listFromEnv('BENCH_SCENARIOS', ['1', '2', '3', '4', '5', '6'], ['1', '2', '3', '4', '5', '6']).map(Number),
+    scenarios: listFromEnv('BENCH_SCENARIOS', Object.keys(SCENARIOS), Object.keys(SCENARIOS)).map(Number),
     /** Distinct valid tokens minted for scenario 4; 0 = the verified-token cache cap plus half of it. */
     poolSize: intFromEnv('BENCH_POOL', 0, 0),
     /** Distinct valid tokens pushed through the guard for the memory figure (0 skips it). */
@@ -109,4 +119,4 @@ function readConfig(argv = process.argv.slice(2)) {
   };
 }
 
-module.exports = { AUDIENCE, ROUTE, SCENARIOS, APP_OF_SCENARIO, PARTS, readConfig };
+module.exports = { AUDIENCE, ROUTE, SCENARIOS, APP_OF_SCENARIO, BUILT_IN_OF_SCENARIO, PARTS, readConfig };

@@ -1,6 +1,6 @@
 'use strict';
 
-const { SCENARIOS } = require('./config');
+const { BUILT_IN_OF_SCENARIO, SCENARIOS } = require('./config');
 
 /**
  * Turns the rounds into the printed result: per scenario the median over rounds of requests/s, p50/p99 latency
@@ -73,6 +73,31 @@ function judgeTargets(runs, adapters) {
   return verdicts;
 }
 
+/**
+ * The nestjs-authz/passport scenarios (7-12) against the built-in AuthzGuard with the same kind of token (3 or 4),
+ * and the same-token ones against the stock recipe (2), in the same rounds: median of per-round ratios by req/s and by
+ * app CPU per request. Report-only: no target.
+ */
+function comparePassport(runs, adapters) {
+  const out = [];
+  for (const adapter of adapters) {
+    for (const [id, builtIn] of Object.entries(BUILT_IN_OF_SCENARIO).map(([a, b]) => [Number(a), b])) {
+      if (!runs[`${adapter}:${id}`] || !runs[`${adapter}:${builtIn}`]) continue;
+      const stock = builtIn === 3 && runs[`${adapter}:2`] ? 2 : undefined;
+      out.push({
+        adapter,
+        id,
+        builtIn,
+        value: median(ratios(runs, adapter, id, builtIn)),
+        cpuValue: median(cpuRatios(runs, adapter, id, builtIn)),
+        stockValue: stock ? median(ratios(runs, adapter, id, stock)) : NaN,
+        stockCpuValue: stock ? median(cpuRatios(runs, adapter, id, stock)) : NaN,
+      });
+    }
+  }
+  return out;
+}
+
 function table(header, rows) {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => String(row[column]).length)));
   const line = (cells) => `| ${cells.map((cell, column) => String(cell).padEnd(widths[column])).join(' | ')} |`;
@@ -87,7 +112,7 @@ function adaptersOf(rows) {
   return [...new Set(rows.map((row) => row.adapter))];
 }
 
-function formatReport({ rows, verdicts, memory, decision, coldPath, appRss, settings }) {
+function formatReport({ rows, verdicts, passport = [], memory, decision, coldPath, appRss, settings }) {
   const out = [];
   out.push(`Settings: ${settings}`);
   if (rows.length > 0) {
@@ -108,6 +133,18 @@ function formatReport({ rows, verdicts, memory, decision, coldPath, appRss, sett
       table(
         ['adapter', '#', 'target', 'measured (req/s)', 'result', 'by app CPU/req'],
         verdicts.map((v) => [v.adapter, v.id, v.label, fixed(v.value, 3), v.pass ? 'PASS' : 'MISS', `${fixed(v.cpuValue, 3)} ${v.cpuPass ? 'PASS' : 'MISS'}`]),
+      ),
+    );
+  }
+  if (passport.length > 0) {
+    out.push('');
+    out.push(
+      "nestjs-authz/passport vs the built-in AuthzGuard with the same kind of token in the same rounds (#3 same token, #4 new token each request), and the same-token rows vs the stock recipe (#2); median of per-round ratios, by req/s and by app CPU per request (built-in CPU / this row's CPU). Report-only, no target:",
+    );
+    out.push(
+      table(
+        ['adapter', '#', 'scenario', 'vs #', 'x built-in (req/s)', 'x built-in (CPU)', 'x stock recipe (req/s)', 'x stock recipe (CPU)'],
+        passport.map((p) => [p.adapter, p.id, SCENARIOS[p.id], p.builtIn, fixed(p.value, 2), fixed(p.cpuValue, 2), fixed(p.stockValue, 2), fixed(p.stockCpuValue, 2)]),
       ),
     );
   }
@@ -153,4 +190,4 @@ function formatReport({ rows, verdicts, memory, decision, coldPath, appRss, sett
   return out.join('\n');
 }
 
-module.exports = { summarize, judgeTargets, formatReport, median, table, fixed };
+module.exports = { summarize, judgeTargets, comparePassport, formatReport, median, table, fixed };

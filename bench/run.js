@@ -2,7 +2,7 @@
 
 /**
  * `npm run bench`: builds the library (npm script), then on 127.0.0.1 starts a JWKS server and, one adapter at a
- * time, one process per app (unguarded, stock recipe, nestjs-authz, bare RS256 check); runs every scenario with
+ * time, one process per app (unguarded, stock recipe, nestjs-authz, bare RS256 check, the nestjs-authz/passport modes); runs every scenario with
  * autocannon in alternating rounds; measures memory, the cold path and PolicyService decision time in a separate
  * process; then the PostgresPolicyStore parts (bench/store.js: PGlite, and PostgreSQL when BENCH_DATABASE_URL is set);
  * and prints the tables with the issue's targets. Exits 0 whatever the targets say (they are reported, not asserted);
@@ -15,7 +15,7 @@ const os = require('node:os');
 const { APP_OF_SCENARIO, readConfig } = require('./config');
 const { startJwksServer } = require('./jwks-server');
 const { forkChild, ask, killChildren, log, runRounds, sanityCheck, startApp, stopApp } = require('./harness');
-const { formatReport, judgeTargets, summarize } = require('./report');
+const { comparePassport, formatReport, judgeTargets, summarize } = require('./report');
 const { runStoreParts } = require('./store');
 const { accessClaims, makeSigningKey, signToken, withBadSignature } = require('./tokens');
 
@@ -46,7 +46,7 @@ function mintTokens(key, issuer, poolSize) {
   return { same, pool, bad: pool.map(withBadSignature) };
 }
 
-/** The six HTTP scenarios, one adapter at a time; returns what the report needs. */
+/** The HTTP scenarios, one adapter at a time; returns what the report needs. */
 async function runHttpScenarios(config) {
   const key = makeSigningKey('bench-key-1');
   const jwks = await startJwksServer([key.jwk]);
@@ -67,7 +67,7 @@ async function runHttpScenarios(config) {
   if (poolSize <= cacheCap) log(`WARNING BENCH_POOL=${poolSize} is not above the verified-token cache cap ${cacheCap}: scenario 4 will hit the cache`);
   log(`minting ${poolSize.toLocaleString('en-US')} distinct RS256 tokens for scenario 4 (cache cap ${cacheCap})...`);
   const tokens = mintTokens(key, jwks.issuer, poolSize);
-  const tokensOf = { 1: [tokens.same], 2: [tokens.same], 3: [tokens.same], 4: tokens.pool, 5: tokens.bad, 6: tokens.pool };
+  const tokensOf = { 1: [tokens.same], 2: [tokens.same], 3: [tokens.same], 4: tokens.pool, 5: tokens.bad, 6: tokens.pool, 7: [tokens.same], 8: tokens.pool, 9: [tokens.same], 10: tokens.pool, 11: [tokens.same], 12: tokens.pool };
 
   const runs = {};
   const appRss = [];
@@ -75,7 +75,7 @@ async function runHttpScenarios(config) {
     if (index > 0) apps = await startApps(adapter);
     const appOf = (kind) => apps.find((app) => app.kind === kind);
     const scenarios = [...new Set([1, ...config.scenarios])]
-      .sort()
+      .sort((a, b) => a - b)
       .map((id) => ({ key: `${adapter}:${id}`, adapter, id, app: appOf(APP_OF_SCENARIO[id]), tokens: tokensOf[id], cursor: { next: 0 }, expectStatus: id === 5 ? 401 : 200 }));
     for (const scenario of scenarios) await sanityCheck(scenario);
     await runRounds(adapter, scenarios, config, runs);
@@ -111,13 +111,14 @@ async function main() {
   if (http || micro.memory || micro.decision || micro.coldPath) {
     const rows = http ? summarize(http.runs, config.adapters) : [];
     const verdicts = http ? judgeTargets(http.runs, config.adapters) : [];
-    out.push(formatReport({ rows, verdicts, memory: micro.memory, decision: micro.decision, coldPath: micro.coldPath, appRss: http?.appRss ?? [], settings }));
+    const passport = http ? comparePassport(http.runs, config.adapters) : [];
+    out.push(formatReport({ rows, verdicts, passport, memory: micro.memory, decision: micro.decision, coldPath: micro.coldPath, appRss: http?.appRss ?? [], settings }));
   } else {
     out.push(`Settings: ${settings}`);
   }
   if (store) out.push('', store.text);
   process.stdout.write(`${out.join('\n')}\n`);
-  if (config.jsonOut) writeFileSync(config.jsonOut, JSON.stringify({ settings, config: { ...config, databaseUrl: config.databaseUrl ? '(set)' : undefined }, poolSize: http?.poolSize, cacheCap: http?.cacheCap, runs: http?.runs, rows: http ? summarize(http.runs, config.adapters) : undefined, verdicts: http ? judgeTargets(http.runs, config.adapters) : undefined, appRss: http?.appRss, micro, store: store?.results }, null, 2));
+  if (config.jsonOut) writeFileSync(config.jsonOut, JSON.stringify({ settings, config: { ...config, databaseUrl: config.databaseUrl ? '(set)' : undefined }, poolSize: http?.poolSize, cacheCap: http?.cacheCap, runs: http?.runs, rows: http ? summarize(http.runs, config.adapters) : undefined, verdicts: http ? judgeTargets(http.runs, config.adapters) : undefined, passport: http ? comparePassport(http.runs, config.adapters) : undefined, appRss: http?.appRss, micro, store: store?.results }, null, 2));
   if (config.profileDir) log(`CPU profiles written to ${config.profileDir} (summarize with: node bench/profile.js ${config.profileDir}/<file>.cpuprofile)`);
 }
 
