@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import '../notes/support/notes-test-setup';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -110,6 +111,9 @@ describe('the policy console (/authz/console/)', () => {
 
   beforeAll(async () => {
     app = await startConsoleNotes();
+    if (!existsSync(CHROME_PATH)) {
+      throw new Error(`No browser at ${CHROME_PATH}: the console's browser tests need Chromium. Install it (Debian: apt-get install chromium) or point CHROME_PATH at a Chrome or Chromium.`);
+    }
     browser = await puppeteer.launch({
       executablePath: CHROME_PATH,
       headless: true,
