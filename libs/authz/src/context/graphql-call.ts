@@ -1,20 +1,13 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { AuthzException, InsufficientScopeException, PermissionDeniedException } from '../authz.exceptions';
+import { AuthzException } from '../authz.exceptions';
 import { extractBearerToken } from '../http/bearer-token';
 import { refusalHeaders } from '../http/challenge';
 import type { TokenVerifier } from '../jwt/token-verifier';
 import type { AuthzCall, Transport } from './authz-call';
+import { refusalOf } from './refusal';
 
 // Nothing here imports `graphql` or `@nestjs/graphql` at load time: they are optional peers, and the library's main
 // entry point loads this file. `graphql` is required only when a GraphQL refusal is made, which means it is there.
-
-/** `extensions.code` of a refusal, by HTTP status (the codes Apollo Server and @nestjs/apollo use). */
-const CODES: Readonly<Record<number, string>> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  503: 'SERVICE_UNAVAILABLE',
-};
 
 type GraphQLErrorClass = new (message: string, options?: { extensions?: Record<string, unknown> }) => Error & { extensions: Record<string, unknown> };
 
@@ -114,19 +107,10 @@ function setOn(response: HttpResponseLike | undefined, name: string, value: stri
   else if (typeof response.header === 'function') response.header(name, value);
 }
 
-/** The `extensions` of a refusal: its code, and what was missing (as in the HTTP body). */
+/** The `extensions` of a refusal: its code, and what was missing (as in the HTTP body); the message is the error's. */
 function extensionsOf(refusal: AuthzException): Record<string, unknown> {
-  const status = refusal.getStatus();
-  const extensions: Record<string, unknown> = { code: CODES[status] ?? (status >= 500 ? 'SERVICE_UNAVAILABLE' : 'FORBIDDEN') };
-  if (refusal.bearerError) extensions.error = refusal.bearerError;
-  if (refusal instanceof InsufficientScopeException) extensions.requiredScopes = [...refusal.requiredScopes];
-  if (refusal instanceof PermissionDeniedException) {
-    extensions.policy = refusal.policy;
-    extensions.missingPermissions = [...refusal.missingPermissions];
-    if (refusal.resource !== undefined) extensions.resource = refusal.resource;
-  }
-  if (refusal.retryAfter !== undefined) extensions.retryAfter = refusal.retryAfter;
-  return extensions;
+  const { message: _message, ...facts } = refusalOf(refusal);
+  return refusal.bearerError ? { ...facts, error: refusal.bearerError } : { ...facts };
 }
 
 /**
