@@ -15,9 +15,15 @@ import { readRouteRequirements } from './route-requirements';
 // Nest's own metadata keys for @Get()/@Post()/... (stable across Nest versions).
 const PATH_METADATA = 'path';
 const METHOD_METADATA = 'method';
+/**
+ * Handlers of the other transports the guard maps: @MessagePattern/@EventPattern, @SubscribeMessage, and GraphQL's
+ * @Query/@Mutation/@Subscription/@ResolveField. Read by key, so that no transport package is loaded.
+ */
+const TRANSPORT_HANDLER_METADATA = ['microservices:pattern', 'message', 'graphql:resolver_type', 'graphql:resolve_property'];
 
 /**
- * At start, reads every route's requirements once so that mistakes stop the app instead of failing requests:
+ * At start, reads every route's requirements once so that mistakes stop the app instead of failing requests (HTTP
+ * routes, and the message, gateway and GraphQL handlers of controllers and providers):
  * `@Public()` mixed with requirements, `@Permissions()` without a policy, a policy the PolicyService does not know
  * (the built-in service on in-memory `policies`, or any service with `policyNames()`). Logs as warnings:
  * - the routes that declare nothing, which need only a valid token;
@@ -59,6 +65,7 @@ export class RouteReport implements OnApplicationBootstrap {
         if (requires && !globallyGuarded && !usesAuthzGuard(handler) && !usesAuthzGuard(controller)) unguarded.push(`${method} ${controller.name}.${name}`);
       }
     }
+    policyChecks.push(...this.checkTransportHandlers());
     await this.checkPoliciesExist(policyChecks);
     if (unannotated.length > 0) {
       this.logger.warn(
@@ -72,6 +79,27 @@ export class RouteReport implements OnApplicationBootstrap {
       );
     }
     this.warnOfOtherPolicyServices();
+  }
+
+  /**
+   * Reads the requirements of every non-HTTP handler (controllers hold message handlers; gateways and resolvers are
+   * providers), so that a mistake there also stops the app; returns the policies they check.
+   */
+  private checkTransportHandlers(): Array<{ policy: string; route: string }> {
+    const checks: Array<{ policy: string; route: string }> = [];
+    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
+      const type = wrapper.metatype as Function | undefined;
+      const prototype = type?.prototype as Record<string, unknown> | undefined;
+      if (!type || !prototype || wrapper.isNotMetatype) continue;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name] as Function;
+        if (Reflect.getMetadata(PATH_METADATA, handler) !== undefined) continue;
+        if (!TRANSPORT_HANDLER_METADATA.some((key) => Reflect.getMetadata(key, handler) !== undefined)) continue;
+        const route = readRouteRequirements(this.reflector, handler, type, this.config.defaultPolicy);
+        if (route.permissions.length > 0) checks.push({ policy: route.policy!, route: `${type.name}.${name}` });
+      }
+    }
+    return checks;
   }
 
   private async checkPoliciesExist(checks: ReadonlyArray<{ policy: string; route: string }>): Promise<void> {
