@@ -4,6 +4,7 @@ import type { AuthzConfig } from '../authz.config';
 import type { AuthzException } from '../authz.exceptions';
 import type { BearerRequest } from '../http/bearer-token';
 import type { AuthzIdentity } from '../identity/identity';
+import type { TokenVerifier } from '../jwt/token-verifier';
 
 /**
  * One call as the guard sees it, whatever the transport: where the credentials are, where the identity goes, and
@@ -27,6 +28,8 @@ export interface AuthzCall {
 export interface CallMapperTools {
   readonly config: AuthzConfig;
   readonly adapterHost: HttpAdapterHost;
+  /** The guard's verifier: when a connection's token stops being accepted. */
+  readonly verifier: TokenVerifier;
 }
 
 /**

@@ -4,6 +4,7 @@ import { extractBearerToken } from '../http/bearer-token';
 import { refusalHeaders } from '../http/challenge';
 import type { TokenVerifier } from '../jwt/token-verifier';
 import type { AuthzCall, Transport } from './authz-call';
+import { atExpiry, CLOSE_UNAUTHENTICATED } from './expiry';
 import { refusalOf } from './refusal';
 
 // Nothing here imports `graphql` or `@nestjs/graphql` at load time: they are optional peers, and the library's main
@@ -180,17 +181,15 @@ interface ClosableSocket {
   on?(event: 'close', listener: () => void): unknown;
 }
 
-/** Close codes of {@link graphqlWsOnConnect}: 4401 for a missing or bad token and for one that expired. */
-export const GRAPHQL_WS_UNAUTHORIZED = 4401;
-
-// setTimeout fires at once past 2^31 - 1 ms: longer waits are made of several.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Close code of {@link graphqlWsOnConnect}: 4401 for a missing or bad token and for one that expired. */
+export const GRAPHQL_WS_UNAUTHORIZED = CLOSE_UNAUTHENTICATED;
 
 /**
  * An `onConnect` for graphql-ws (`subscriptions: { 'graphql-ws': { onConnect } }` of @nestjs/graphql): checks the
  * bearer token in `connectionParams` (`authorization` or `Authorization`, `'Bearer …'`) once, when the client
  * connects, and refuses the connection (close code 4401, the reason saying why) without a valid one. A connection
- * that was let in is closed with 4401 `Token expired` when its token expires. Scopes and permissions are still checked
+ * that was let in is closed with 4401 `Token expired` when the verifier stops accepting its token
+ * (`TokenVerifier.acceptedUntil`: `exp`, or `iat + maxTokenAge`, plus `clockTolerance`). Scopes and permissions are still checked
  * per operation, by the guard on each resolver.
  *
  * With Mercurius (`subscription: { onConnect: graphqlWsOnConnect(verifier) }`), it is called with the
@@ -213,26 +212,17 @@ export function graphqlWsOnConnect(verifier: TokenVerifier): (this: unknown, con
     // Mercurius's onConnect gets the message alone; `this` is its SubscriptionConnection (`this.socket`, a ws socket).
     const socket = mercurius ? (this as { socket?: ClosableSocket } | undefined)?.socket : (connection.extra as { socket?: ClosableSocket } | undefined)?.socket;
     const connectionParams = mercurius ? connection.payload : connection.connectionParams;
-    let exp: number | undefined;
+    let until: number;
     try {
       const token = extractBearerToken({ headers: { authorization: authorizationOf(connectionParams) } }, false);
-      const claims = verifier.verifyNow(token) ?? (await verifier.verify(token));
-      exp = typeof claims.exp === 'number' ? claims.exp : undefined;
+      until = verifier.acceptedUntil(verifier.verifyNow(token) ?? (await verifier.verify(token)));
     } catch (error) {
       if (!(error instanceof AuthzException)) throw error;
       socket?.close(GRAPHQL_WS_UNAUTHORIZED, error.getStatus() === 503 ? 'Service unavailable' : `Unauthorized: ${error.description}`.slice(0, 120));
       return false;
     }
-    if (exp !== undefined && socket) {
-      let timer: NodeJS.Timeout | undefined;
-      const wait = () => {
-        const left = exp! * 1000 - Date.now();
-        if (left <= 0) return socket.close(GRAPHQL_WS_UNAUTHORIZED, 'Token expired');
-        timer = setTimeout(wait, Math.min(left, MAX_TIMER_MS));
-        timer.unref?.();
-      };
-      wait();
-      const stop = () => clearTimeout(timer);
+    if (socket) {
+      const stop = atExpiry(until, () => socket.close(GRAPHQL_WS_UNAUTHORIZED, 'Token expired'));
       if (typeof socket.once === 'function') socket.once('close', stop);
       else socket.on?.('close', stop);
     }

@@ -1,9 +1,11 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
-import type { AuthzConfig } from '../authz.config';
 import { InvalidTokenException, type AuthzException } from '../authz.exceptions';
 import type { BearerRequest } from '../http/bearer-token';
 import type { AuthzIdentity } from '../identity/identity';
+import type { TokenVerifier } from '../jwt/token-verifier';
+import type { VerifiedClaims } from '../jwt/verified-claims';
 import type { AuthzCall, Transport } from './authz-call';
+import { atExpiry, CLOSE_UNAUTHENTICATED } from './expiry';
 import { refusalOf } from './refusal';
 import { authorizationEntries, rememberedHandshake, type WsRefusal } from './ws-handshake';
 
@@ -25,8 +27,8 @@ import { authorizationEntries, rememberedHandshake, type WsRefusal } from './ws-
  */
 export const wsTransport: Transport = {
   request: (context: ExecutionContext) => connectionOf(context.switchToWs().getClient<unknown>()).request,
-  call(context, _request, { config }) {
-    return connectionOf(context.switchToWs().getClient<unknown>()).callFor(config);
+  call(context, _request, tools) {
+    return connectionOf(context.switchToWs().getClient<unknown>()).callFor(tools.verifier);
   },
 };
 
@@ -76,10 +78,6 @@ interface WsClient {
 }
 
 const WS_CLOSING = 2;
-/** Close code for a connection whose token is no longer accepted (4000-4999: for applications, RFC 6455 §7.4.2). */
-export const WS_CLOSE_UNAUTHENTICATED = 4401;
-// setTimeout takes at most 2^31 - 1 ms (about 24.8 days); a longer wait is done in steps.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const logger = new Logger('AuthzGuard');
 let warnedNoHandshake = false;
 
@@ -131,8 +129,8 @@ class WsConnection {
   readonly request: AuthzCall['request'];
   private identity?: AuthzIdentity;
   private call?: AuthzCall;
-  private config?: AuthzConfig;
-  private timer?: NodeJS.Timeout;
+  private verifier?: TokenVerifier;
+  private cancelExpiry?: () => void;
   private closed = false;
 
   constructor(
@@ -150,14 +148,14 @@ class WsConnection {
       },
       set user(identity: AuthzIdentity | undefined) {
         connection.identity = identity;
-        if (identity && !connection.timer && !connection.closed) connection.watchExpiry(identity);
+        if (identity && !connection.cancelExpiry && !connection.closed) connection.watchExpiry(identity);
       },
     };
   }
 
-  callFor(config: AuthzConfig): AuthzCall {
-    if (this.call && this.config === config) return this.call;
-    this.config = config;
+  callFor(verifier: TokenVerifier): AuthzCall {
+    if (this.call && this.verifier === verifier) return this.call;
+    this.verifier = verifier;
     return (this.call = {
       request: this.request,
       queryTokens: false,
@@ -173,42 +171,28 @@ class WsConnection {
     });
   }
 
-  /** Closes the connection when the token stops being accepted: `exp` (or `iat + maxTokenAge`), plus the tolerance. */
+  /** Closes the connection when the token stops being accepted (`TokenVerifier.acceptedUntil`). */
   private watchExpiry(identity: AuthzIdentity): void {
-    const { exp, iat } = identity.claims;
-    if (typeof exp !== 'number' || !this.client) return;
-    const tolerance = this.config?.clockTolerance ?? 0;
-    let until = (exp + tolerance) * 1000;
-    const maxTokenAge = this.config?.maxTokenAge;
-    if (maxTokenAge !== undefined && typeof iat === 'number') until = Math.min(until, (iat + maxTokenAge + tolerance) * 1000);
+    // An identity without `exp` (one mapped from another strategy) has no expiry to watch.
+    if (!this.client || !this.verifier || typeof identity.claims.exp !== 'number') return;
+    this.cancelExpiry = atExpiry(this.verifier.acceptedUntil(identity.claims as VerifiedClaims), () => this.close('token expired', true));
     (this.client as { once(event: string, listener: () => void): unknown }).once(isSocketIo(this.client) ? 'disconnect' : 'close', () => {
       this.closed = true;
-      clearTimeout(this.timer);
+      this.cancelExpiry?.();
     });
-    this.closeAt(until);
-  }
-
-  private closeAt(until: number): void {
-    const timer = setTimeout(() => {
-      // Timers may fire a millisecond early, and long waits are done in steps.
-      if (Date.now() < until) this.closeAt(until);
-      else this.close('token expired', true);
-    }, Math.max(0, Math.min(until - Date.now(), MAX_TIMER_MS)));
-    timer.unref();
-    this.timer = timer;
   }
 
   private close(reason: string, tell: boolean): void {
     const client = this.client;
     if (this.closed || !client) return;
     this.closed = true;
-    clearTimeout(this.timer);
+    this.cancelExpiry?.();
     if (isSocketIo(client)) {
       // socket.io's disconnect reason is only 'io server disconnect': say why first, as a refusal would.
       if (tell) client.emit('exception', { code: 'UNAUTHENTICATED', message: 'The token has expired' } satisfies WsRefusal);
       client.disconnect(true);
     } else if (isWs(client) && client.readyState < WS_CLOSING) {
-      client.close(WS_CLOSE_UNAUTHENTICATED, reason);
+      client.close(CLOSE_UNAUTHENTICATED, reason);
     }
   }
 }

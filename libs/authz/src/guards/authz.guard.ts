@@ -4,6 +4,7 @@ import type { AuthzConfig } from '../authz.config';
 import { AuthzException, InsufficientScopeException, PermissionDeniedException, PolicyUnavailableException, withoutStack } from '../authz.exceptions';
 import { AUTHZ_CONFIG } from '../authz.tokens';
 import { BoundedCache } from '../cache/bounded-cache';
+import type { CallMapperTools } from '../context/authz-call';
 import { callOf } from '../context/transports';
 import { extractBearerToken, hasQueryAccessToken, type BearerRequest } from '../http/bearer-token';
 import type { AuthzIdentity } from '../identity/identity';
@@ -37,6 +38,8 @@ export class AuthzGuard implements CanActivate {
   // The distinct permissions of a route, computed once per route instead of once per request.
   private readonly neededByRoute = new WeakMap<RouteRequirements, string[]>();
   private readonly deadline: DecisionDeadline;
+  // What the transport mappers need, made once rather than per call.
+  private readonly tools: CallMapperTools;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -46,12 +49,13 @@ export class AuthzGuard implements CanActivate {
     protected readonly adapterHost: HttpAdapterHost,
   ) {
     this.deadline = new DecisionDeadline(config.policyTimeoutMs);
+    this.tools = { config, adapterHost, verifier };
     if (config.verifiedTokenCache) this.identities = new BoundedCache(config.verifiedTokenCache.maxEntries);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     // A transport the library does not know is denied rather than let through unchecked.
-    const call = callOf(context, { config: this.config, adapterHost: this.adapterHost });
+    const call = callOf(context, this.tools);
     const route = this.requirementsOf(context);
     if (route.isPublic) return true;
     const { request } = call;

@@ -255,6 +255,24 @@ describe('TokenVerifier', () => {
     });
   });
 
+  describe('acceptedUntil (when a long-lived connection must close)', () => {
+    it('should be exp plus the clock tolerance, or iat plus maxTokenAge if sooner, as verify() decides', async () => {
+      const { verifier } = setup({ clockTolerance: 10 });
+      const verified = await verifier.verify(sign({ exp: clock.seconds() + 300 }));
+      expect(verifier.acceptedUntil(verified)).toBe((verified.exp + 10) * 1000);
+      const aged = setup({ clockTolerance: 10, maxTokenAge: 60 }).verifier;
+      const young = await aged.verify(sign({ exp: clock.seconds() + 300 }));
+      expect(aged.acceptedUntil(young)).toBe((young.iat! + 60 + 10) * 1000);
+      // Just before: still accepted; at that moment: refused.
+      const token = sign({ exp: clock.seconds() + 300 });
+      const until = aged.acceptedUntil(await aged.verify(token));
+      clock.time = until - 1_000;
+      await expect(setup({ clockTolerance: 10, maxTokenAge: 60 }).verifier.verify(token)).resolves.toBeDefined();
+      clock.time = until + 1_000;
+      await expectRefusal(setup({ clockTolerance: 10, maxTokenAge: 60 }).verifier.verify(token), 'The token is too old (iat)');
+    });
+  });
+
   describe('verifyNow (without waiting)', () => {
     it('should return the claims at once when the key set holds the key', () => {
       const { verifier } = setup();

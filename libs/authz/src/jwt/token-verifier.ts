@@ -112,6 +112,22 @@ export class TokenVerifier {
     return key && this.finish(token, parsed, key, issuer);
   }
 
+  /**
+   * When this verifier stops accepting a token it verified (ms since the epoch): `exp`, or `iat + maxTokenAge` if
+   * sooner, plus `clockTolerance`, by the rules of the token's issuer. For connections that outlive one request (a
+   * WebSocket, a GraphQL subscription), which must close then.
+   *
+   * @example
+   * setTimeout(() => socket.close(4401, 'Token expired'), verifier.acceptedUntil(claims) - Date.now());
+   */
+  acceptedUntil(claims: VerifiedClaims): number {
+    const rules = this.single?.rules ?? this.issuers?.lookup(claims.iss)?.rules ?? this.config;
+    const tolerance = this.config.clockTolerance;
+    let until = (claims.exp + tolerance) * 1000;
+    if (rules.maxTokenAge !== undefined && typeof claims.iat === 'number') until = Math.min(until, (claims.iat + rules.maxTokenAge + tolerance) * 1000);
+    return until;
+  }
+
   async verify(token: string): Promise<VerifiedClaims> {
     const remembered = this.recall(token);
     if (remembered) return remembered;

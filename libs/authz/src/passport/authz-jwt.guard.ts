@@ -4,7 +4,9 @@ import { AuthGuard, AuthModuleOptions } from '@nestjs/passport';
 import type { AuthzConfig } from '../authz.config';
 import { AuthzException, withoutStack } from '../authz.exceptions';
 import { AUTHZ_CONFIG } from '../authz.tokens';
+import type { CallMapperTools } from '../context/authz-call';
 import { callOf } from '../context/transports';
+import { TokenVerifier } from '../jwt/token-verifier';
 import { hasQueryAccessToken } from '../http/bearer-token';
 import { AUTHZ_JWT, AuthenticationUnavailableException, refusalOf, StrategyFailure } from './passport-identity';
 
@@ -22,17 +24,20 @@ import { AUTHZ_JWT, AuthenticationUnavailableException, refusalOf, StrategyFailu
 @Injectable()
 export class AuthzJwtGuard extends AuthGuard(AUTHZ_JWT) {
   private readonly logger = new Logger('AuthzJwtGuard');
+  private readonly tools: CallMapperTools;
 
   constructor(
-    @Inject(AUTHZ_CONFIG) private readonly config: AuthzConfig,
-    private readonly adapterHost: HttpAdapterHost,
+    @Inject(AUTHZ_CONFIG) config: AuthzConfig,
+    adapterHost: HttpAdapterHost,
+    verifier: TokenVerifier,
     @Optional() options?: AuthModuleOptions,
   ) {
     super(options);
+    this.tools = { config, adapterHost, verifier };
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const call = callOf(context, { config: this.config, adapterHost: this.adapterHost });
+    const call = callOf(context, this.tools);
     if (call.queryTokens && hasQueryAccessToken(call.request)) call.setHeader('Cache-Control', 'no-store');
     try {
       return (await super.canActivate(context)) as boolean;
